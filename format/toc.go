@@ -1,0 +1,122 @@
+package format
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Section orders restore work the way pg_dump does: everything needed to
+// hold data, then the data, then what is best built after the data.
+type Section uint8
+
+// Sections. Values are stored in archives as their names.
+const (
+	SectionNone Section = iota
+	SectionPreData
+	SectionData
+	SectionPostData
+)
+
+var sectionNames = [...]string{"none", "pre-data", "data", "post-data"}
+
+func (s Section) String() string {
+	if int(s) < len(sectionNames) {
+		return sectionNames[s]
+	}
+	return fmt.Sprintf("section %d", uint8(s))
+}
+
+// ParseSection accepts the names String returns.
+func ParseSection(name string) (Section, error) {
+	for i, n := range sectionNames {
+		if n == name {
+			return Section(i), nil
+		}
+	}
+	return 0, fmt.Errorf("format: unknown section %q (want pre-data, data, post-data or none)", name)
+}
+
+// MarshalText stores a section by name.
+func (s Section) MarshalText() ([]byte, error) {
+	if int(s) >= len(sectionNames) {
+		return nil, fmt.Errorf("format: invalid section %d", uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText reads a section name.
+func (s *Section) UnmarshalText(b []byte) error {
+	v, err := ParseSection(string(b))
+	if err != nil {
+		return err
+	}
+	*s = v
+	return nil
+}
+
+// Info describes the archive as a whole. It is stored once, first.
+type Info struct {
+	Tool          string            `json:"tool"`
+	ToolVersion   string            `json:"tool_version,omitempty"`
+	Created       time.Time         `json:"created"`
+	Database      string            `json:"database,omitempty"`
+	ServerVersion string            `json:"server_version,omitempty"`
+	Encoding      string            `json:"encoding,omitempty"`
+	Attrs         map[string]string `json:"attrs,omitempty"`
+}
+
+// Entry is one item of the table of contents: an object to create, or the
+// data of a table (Copy set), or both.
+type Entry struct {
+	ID         uint32   `json:"id"`
+	Section    Section  `json:"section"`
+	Kind       string   `json:"kind"`
+	Schema     string   `json:"schema,omitempty"`
+	Name       string   `json:"name"`
+	Owner      string   `json:"owner,omitempty"`
+	Tablespace string   `json:"tablespace,omitempty"`
+	Create     string   `json:"create,omitempty"`
+	Drop       string   `json:"drop,omitempty"`
+	Copy       string   `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks
+	Deps       []uint32 `json:"deps,omitempty"`
+}
+
+// Block locates one data block of an entry.
+type Block struct {
+	Entry     uint32
+	Seq       uint32 // 0, 1, 2... in file order within the entry
+	Offset    int64  // of the record header
+	Stored    uint32 // payload bytes in the file
+	Raw       uint32 // payload bytes after decompression
+	Rows      uint32 // COPY rows that end in this block
+	CRC       uint32 // CRC32C of the stored payload
+	Codec     Codec
+	Continues bool // the last row goes on in the next block of the same entry
+}
+
+// End is the offset just past the block's record.
+func (b Block) End() int64 { return b.Offset + RecordHeaderSize + int64(b.Stored) }
+
+func encodeInfo(i Info) ([]byte, error) { return json.Marshal(i) }
+
+func decodeInfo(p []byte, off int64) (Info, error) {
+	var i Info
+	if err := json.Unmarshal(p, &i); err != nil {
+		return Info{}, &CorruptError{Offset: off, Record: RecordInfo, Reason: "undecodable archive info: " + err.Error()}
+	}
+	return i, nil
+}
+
+func encodeEntry(e Entry) ([]byte, error) { return json.Marshal(e) }
+
+func decodeEntry(p []byte, h recordHeader, off int64) (Entry, error) {
+	var e Entry
+	if err := json.Unmarshal(p, &e); err != nil {
+		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: "undecodable entry: " + err.Error()}
+	}
+	if e.ID != h.entry {
+		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: fmt.Sprintf("entry body says id %d", e.ID)}
+	}
+	return e, nil
+}
