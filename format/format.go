@@ -262,6 +262,11 @@ func decodeFooter(b []byte, off int64) (footer, error) {
 		entries:     binary.LittleEndian.Uint32(p[24:]),
 		indexCRC:    binary.LittleEndian.Uint32(p[28:]),
 	}
+	// Every entry and block takes at least a record header before the
+	// footer: this bounds the counts before anything is sized by them.
+	if limit := uint64(off) / RecordHeaderSize; uint64(f.entries) > limit || f.blocks > limit || uint64(f.entries)+f.blocks > limit {
+		return footer{}, &CorruptError{Offset: off, Record: RecordFooter, Reason: fmt.Sprintf("footer counts %d entries and %d blocks, more than %d bytes can hold", f.entries, f.blocks, off)}
+	}
 	// The index sits right before the footer and after at least the file
 	// header and the info record.
 	if f.indexOffset < HeaderSize+RecordHeaderSize || f.indexOffset > uint64(off) || f.indexLength != uint64(off)-f.indexOffset || f.indexLength < RecordHeaderSize {

@@ -56,11 +56,6 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Every entry and block record takes at least a record header in the
-	// file: this bounds what the index may claim before anything is allocated.
-	if (uint64(f.entries)+f.blocks)*RecordHeaderSize > uint64(size) {
-		return nil, &CorruptError{Offset: footerOff, Record: RecordFooter, Reason: fmt.Sprintf("footer counts %d entries and %d blocks, more than %d bytes can hold", f.entries, f.blocks, size)}
-	}
 	region := make([]byte, f.indexLength)
 	if err := readFull(r, region, int64(f.indexOffset)); err != nil {
 		return nil, err

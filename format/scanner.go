@@ -33,6 +33,7 @@ type Scanner struct {
 
 	started bool
 	done    bool
+	version uint16
 	infoEnd int64
 	seen    index
 	known   map[uint32]bool
@@ -75,15 +76,27 @@ func (s *Scanner) Next() bool {
 
 func (s *Scanner) fail(err error) {
 	s.err = err
-	s.close()
+	s.release()
 }
 
-func (s *Scanner) close() {
+// release frees the decoder; the scanner reaches its end or an error.
+func (s *Scanner) release() {
 	if s.dec != nil {
 		s.dec.close()
 		s.dec = nil
 	}
 }
+
+// Close releases the scanner's resources, for a caller that stops before
+// the end. It does not close the underlying reader. Next returns false after it.
+func (s *Scanner) Close() error {
+	s.done = true
+	s.release()
+	return nil
+}
+
+// Version is the archive's format version, known once the first Next returned.
+func (s *Scanner) Version() uint16 { return s.version }
 
 // read fills b from the input; running out is truncation.
 func (s *Scanner) read(b []byte, what string) error {
@@ -217,9 +230,11 @@ func (s *Scanner) start() error {
 		}
 		return &CorruptError{Offset: int64(n), Reason: "input ends inside the file header", Err: ErrTruncated}
 	}
-	if _, err := decodeFileHeader(got); err != nil {
+	v, err := decodeFileHeader(got)
+	if err != nil {
 		return err
 	}
+	s.version = v
 	dec, err := newDecoder()
 	if err != nil {
 		return err
@@ -283,6 +298,6 @@ func (s *Scanner) finish(off int64, fb []byte) error {
 		return bad("data follows the footer")
 	}
 	s.done = true
-	s.close()
+	s.release()
 	return nil
 }
