@@ -1,0 +1,46 @@
+# Thin wrappers around the go tool; every target is phony.
+.PHONY: build test fuzz bench lint
+
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+FUZZTIME ?= 30s
+# Each new interesting input is minimized for up to this long; go's default
+# (60s) can swallow a whole short run.
+FUZZMINIMIZETIME ?= 5s
+# Extra PostgreSQL majors for the tests, such as PG_MAJORS="13 18".
+PG_MAJORS ?=
+
+# A static binary: no cgo, no local paths, stamped with version and commit.
+build:
+	CGO_ENABLED=0 go build -trimpath \
+		-ldflags "-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)" \
+		-o bin/pgark ./cmd/pgark
+
+# install-postgres.sh puts PostgreSQL server binaries where the live-database
+# tests find them; it is idempotent, so running it every time is cheap.
+test:
+	bash scripts/install-postgres.sh $(PG_MAJORS)
+	go test ./... -count=1 -timeout 30m
+
+# Runs every fuzz target of every package for FUZZTIME each, one at a time
+# (go test -fuzz takes a single target in a single package).
+fuzz:
+	@set -e; \
+	for pkg in $$(go list -f '{{if or .TestGoFiles .XTestGoFiles}}{{.ImportPath}}{{end}}' ./...); do \
+		targets=$$(go test -list '^Fuzz' $$pkg) || exit 1; \
+		for name in $$(printf '%s\n' "$$targets" | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$name ($(FUZZTIME))"; \
+			go test $$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZETIME); \
+		done; \
+	done
+
+# For now this runs the Go benchmarks only. The side-by-side harness against
+# pg_dump / pg_restore (bench/) will replace it once it exists.
+bench:
+	go test -run '^$$' -bench . ./...
+
+lint:
+	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path './.cache/*' -print0 | xargs -0 -r gofmt -l); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l reports:"; echo "$$unformatted"; exit 1; fi
+	go vet ./...
+	go test -count=1 ./internal/archtest
