@@ -76,6 +76,7 @@ type Entry struct {
 	Name       string   `json:"name"`
 	Owner      string   `json:"owner,omitempty"`
 	Tablespace string   `json:"tablespace,omitempty"`
+	Ident      string   `json:"ident,omitempty"` // how ALTER ... OWNER TO names the object: TABLE "s"."t"
 	Create     string   `json:"create,omitempty"`
 	Drop       string   `json:"drop,omitempty"`
 	Copy       string   `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks

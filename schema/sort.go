@@ -1,0 +1,295 @@
+package schema
+
+import (
+	"cmp"
+	"container/heap"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// derived kinds belong to another object and share its Ref; a dependency on
+// that Ref means the defining object, never these.
+var derived = map[Kind]bool{
+	KindTableData: true, KindSequenceSet: true, KindMatViewData: true,
+	KindComment: true, KindACL: true, KindSequenceOwnedBy: true,
+}
+
+// node is a unit of ordering: a top-level object, or a part split off.
+type node struct {
+	obj    *Object
+	parent *node // for a separate part
+	index  int   // position in the priority order
+	edges  []edge
+}
+
+// edge says from must follow to; via is the inline part that brought the
+// dependency into its parent, nil when the node needs it itself.
+type edge struct {
+	to  *node
+	via *Object
+}
+
+// Sort orders objects for restore, the way pg_dump does: by kind priority,
+// then schema and name, adjusted as little as possible so that every
+// object follows what it depends on. It assigns IDs 1..n in that order and
+// sets DepIDs. Parts (a table's CHECK constraints and defaults) stay inside
+// their parent unless that makes a loop: then, as pg_dump does, the part is
+// split off into an object of its own, which Sort returns in its place.
+// A loop it cannot break is an error that names its members.
+func Sort(objs []*Object) ([]*Object, error) {
+	for attempt := 0; ; attempt++ {
+		nodes := buildGraph(objs)
+		order, loop := topoSort(nodes)
+		if len(order) == len(nodes) {
+			return finish(order), nil
+		}
+		if loop == nil {
+			return nil, fmt.Errorf("schema: sort stalled on %d objects without finding a loop", len(nodes)-len(order))
+		}
+		if !splitPart(loop) {
+			return nil, fmt.Errorf("schema: dependency loop that cannot be broken: %s", describeLoop(loop))
+		}
+	}
+}
+
+// buildGraph makes the nodes, in priority order, and their edges.
+func buildGraph(objs []*Object) []*node {
+	var nodes []*node
+	byRef := map[Ref]*node{} // defining objects and parts, by catalog identity
+	for _, o := range objs {
+		n := &node{obj: o}
+		nodes = append(nodes, n)
+		if !derived[o.Kind] {
+			byRef[o.Ref] = n
+		}
+		for _, p := range o.Parts {
+			if p.Separate {
+				pn := &node{obj: p, parent: n}
+				nodes = append(nodes, pn)
+				byRef[p.Ref] = pn
+			} else {
+				byRef[p.Ref] = n
+			}
+		}
+	}
+	resolve := func(r Ref) *node {
+		if n, ok := byRef[r]; ok {
+			return n
+		}
+		return byRef[r.Whole()]
+	}
+	// Comments and ACLs sort with their target.
+	target := func(n *node) *node {
+		if (n.obj.Kind == KindComment || n.obj.Kind == KindACL) && len(n.obj.Deps) > 0 {
+			if t := resolve(n.obj.Deps[0]); t != nil {
+				return t
+			}
+		}
+		return n
+	}
+	priority := func(n *node) int {
+		if t := target(n); t != n {
+			return t.obj.Priority()
+		}
+		return n.obj.Priority()
+	}
+	slices.SortStableFunc(nodes, func(a, b *node) int {
+		ta, tb := target(a), target(b)
+		return cmp.Or(
+			cmp.Compare(priority(a), priority(b)),
+			strings.Compare(ta.obj.Schema, tb.obj.Schema),
+			strings.Compare(ta.obj.Name, tb.obj.Name),
+			cmp.Compare(kindRank(a.obj.Kind), kindRank(b.obj.Kind)),
+			strings.Compare(a.obj.Name, b.obj.Name),
+			cmp.Compare(a.obj.Ref.OID, b.obj.Ref.OID),
+			cmp.Compare(a.obj.Ref.Sub, b.obj.Ref.Sub),
+		)
+	})
+	for i, n := range nodes {
+		n.index = i
+	}
+	add := func(from *node, r Ref, via *Object) {
+		if to := resolve(r); to != nil && to != from {
+			from.edges = append(from.edges, edge{to: to, via: via})
+		}
+	}
+	for _, n := range nodes {
+		for _, r := range n.obj.Deps {
+			add(n, r, nil)
+		}
+		if n.parent != nil {
+			n.edges = append(n.edges, edge{to: n.parent})
+		}
+		for _, p := range n.obj.Parts {
+			if !p.Separate {
+				for _, r := range p.Deps {
+					add(n, r, p)
+				}
+			}
+		}
+	}
+	// A materialized view's refresh follows the refreshes of the
+	// materialized views it reads.
+	dataOf := map[*node]*node{}
+	for _, n := range nodes {
+		if n.obj.Kind == KindMatViewData {
+			if mv := resolve(n.obj.Ref); mv != nil {
+				dataOf[mv] = n
+			}
+		}
+	}
+	for mv, d := range dataOf {
+		for _, e := range mv.edges {
+			if d2, ok := dataOf[e.to]; ok && d2 != d {
+				d.edges = append(d.edges, edge{to: d2})
+			}
+		}
+	}
+	return nodes
+}
+
+// kindRank breaks ties between objects of one name: the object, then its
+// comment, then its ACL.
+func kindRank(k Kind) int {
+	switch k {
+	case KindComment:
+		return 2
+	case KindACL:
+		return 3
+	}
+	return 1
+}
+
+// nodeHeap yields ready nodes in priority order.
+type nodeHeap []*node
+
+func (h nodeHeap) Len() int           { return len(h) }
+func (h nodeHeap) Less(i, j int) bool { return h[i].index < h[j].index }
+func (h nodeHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *nodeHeap) Push(x any)        { *h = append(*h, x.(*node)) }
+func (h *nodeHeap) Pop() any {
+	old := *h
+	n := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return n
+}
+
+// topoSort emits, at each step, the first node in priority order whose
+// dependencies are all emitted. If it stalls, it returns what it emitted
+// and a loop among the rest.
+func topoSort(nodes []*node) ([]*node, []edge) {
+	pending := make(map[*node]int, len(nodes))
+	dependents := map[*node][]*node{}
+	for _, n := range nodes {
+		seen := map[*node]bool{}
+		for _, e := range n.edges {
+			if !seen[e.to] {
+				seen[e.to] = true
+				pending[n]++
+				dependents[e.to] = append(dependents[e.to], n)
+			}
+		}
+	}
+	h := &nodeHeap{}
+	for _, n := range nodes {
+		if pending[n] == 0 {
+			heap.Push(h, n)
+		}
+	}
+	order := make([]*node, 0, len(nodes))
+	for h.Len() > 0 {
+		n := heap.Pop(h).(*node)
+		order = append(order, n)
+		for _, d := range dependents[n] {
+			if pending[d]--; pending[d] == 0 {
+				heap.Push(h, d)
+			}
+		}
+	}
+	if len(order) < len(nodes) {
+		for _, n := range nodes {
+			if pending[n] > 0 {
+				if loop := findLoop(n, pending); loop != nil {
+					return order, loop
+				}
+			}
+		}
+	}
+	return order, nil
+}
+
+// findLoop searches, among nodes not yet emitted, for a cycle through
+// start, shortest first, and returns its edges.
+func findLoop(start *node, pending map[*node]int) []edge {
+	type step struct {
+		n    *node
+		path []edge
+	}
+	queue := []step{{n: start}}
+	visited := map[*node]bool{start: true}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		for _, e := range s.n.edges {
+			if pending[e.to] == 0 {
+				continue
+			}
+			path := append(slices.Clip(s.path), e)
+			if e.to == start {
+				return path
+			}
+			if !visited[e.to] {
+				visited[e.to] = true
+				queue = append(queue, step{n: e.to, path: path})
+			}
+		}
+	}
+	return nil
+}
+
+// splitPart breaks a loop by making an inline part that brings one of its
+// edges into its parent a separate object, as pg_dump separates a CHECK
+// constraint or a default. It reports whether it found one.
+func splitPart(loop []edge) bool {
+	for _, e := range loop {
+		if e.via != nil && !e.via.Separate {
+			e.via.Separate = true
+			return true
+		}
+	}
+	return false
+}
+
+func describeLoop(loop []edge) string {
+	var names []string
+	for _, e := range loop {
+		names = append(names, e.to.obj.String())
+	}
+	return strings.Join(append(names, names[0]), " -> ")
+}
+
+// finish assigns IDs and DepIDs in emitted order.
+func finish(order []*node) []*Object {
+	out := make([]*Object, len(order))
+	for i, n := range order {
+		n.obj.ID = i + 1
+		out[i] = n.obj
+	}
+	for _, n := range order {
+		n.obj.DepIDs = n.obj.DepIDs[:0]
+		for _, e := range n.edges {
+			if !slices.Contains(n.obj.DepIDs, e.to.obj.ID) {
+				n.obj.DepIDs = append(n.obj.DepIDs, e.to.obj.ID)
+			}
+		}
+		slices.Sort(n.obj.DepIDs)
+		if k := n.obj.Kind; (k == KindComment || k == KindACL) && len(n.obj.Deps) > 0 {
+			for _, e := range n.edges {
+				n.obj.section = e.to.obj.Section()
+				break
+			}
+		}
+	}
+	return out
+}
