@@ -44,6 +44,12 @@ type finisher func(ctx context.Context, q Querier, f *features, objs []*schema.O
 // load runs loaders, then finishers, then adds pg_depend's dependencies.
 func load(ctx context.Context, q Querier, _ Options, loaders []loader, finishers []finisher) (*Catalog, error) {
 	c := &Catalog{}
+	// With an empty search_path, format_type and the pg_get_*def functions
+	// qualify every name they print, as pg_dump relies on.
+	var path string
+	if err := q.QueryRow(ctx, `SELECT pg_catalog.set_config('search_path', '', false)`).Scan(&path); err != nil {
+		return nil, fmt.Errorf("catalog: clear search_path: %w", err)
+	}
 	err := q.QueryRow(ctx, `SELECT current_setting('server_version_num')::int, current_setting('server_version'),
 		current_database(), pg_catalog.pg_encoding_to_char(encoding)
 		FROM pg_catalog.pg_database WHERE datname = current_database()`).Scan(&c.Version, &c.ServerVersion, &c.Database, &c.Encoding)
