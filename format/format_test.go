@@ -315,6 +315,22 @@ func TestWriterStickyError(t *testing.T) {
 	require.ErrorContains(t, err, "disk full")
 }
 
+func TestWriterAbort(t *testing.T) {
+	var out bytes.Buffer
+	w, err := NewWriter(&out, testInfo(), WriterOptions{Codec: CodecZstd})
+	require.NoError(t, err)
+	require.NoError(t, w.AddEntry(Entry{ID: 1, Name: "t"}))
+	require.NoError(t, w.WriteBlock(1, []byte("1\n"), 1))
+	n := out.Len()
+	w.Abort()
+	w.Abort()
+	require.Equal(t, n, out.Len(), "abort writes nothing")
+	require.ErrorIs(t, w.Close(), ErrClosed)
+	require.ErrorIs(t, w.WriteBlock(1, []byte("2\n"), 1), ErrClosed)
+	require.ErrorIs(t, openAndVerify(out.Bytes()), ErrTruncated)
+	require.ErrorIs(t, scanAll(out.Bytes()), ErrTruncated)
+}
+
 func TestNotAnArchive(t *testing.T) {
 	noise := make([]byte, 4096)
 	rng := rand.New(rand.NewPCG(3, 4))

@@ -276,6 +276,20 @@ func (aw *Writer) Close() error {
 	return nil
 }
 
+// Abort gives up on the archive: it writes nothing more (no index, no
+// footer, so no reader will take what was written for a whole archive),
+// releases the writer's resources and makes every later call fail with
+// ErrClosed. It is for a producer that failed; the caller removes the
+// partial output where it can.
+func (aw *Writer) Abort() {
+	aw.mu.Lock()
+	defer aw.mu.Unlock()
+	if !aw.closed {
+		aw.closed = true
+		aw.enc.close()
+	}
+}
+
 // checkTail decodes the index and footer just written, as a reader would.
 func (aw *Writer) checkTail(tail []byte, indexOffset int64) error {
 	footerOff := indexOffset + int64(len(tail)) - FooterSize
