@@ -1,16 +1,291 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pgark/pgark/dump"
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/schema"
+	"github.com/pgark/pgark/schema/catalog"
+)
+
+// dumpOptions are pg_dump's flags that pgark dump takes.
+type dumpOptions struct {
+	conn                   conn.Options
+	file                   string
+	format                 string
+	jobs                   int
+	compress               string
+	schemaOnly             bool
+	dataOnly               bool
+	sections               []string
+	noOwner                bool
+	noPrivileges           bool
+	noComments             bool
+	lockWaitTimeout        string
+	snapshot               string
+	serializableDeferrable bool
+	verbose                bool
+
+	stdout, stderr io.Writer
+	// load reads the catalog; nil means catalog.Load followed by schema.Sort.
+	load dump.LoadFunc
+}
+
+const dumpLong = `Dump one database into a pgark archive, as pg_dump -Fc does.
+
+The dump reads the catalog and every table at one point in time: a leader
+connection opens a REPEATABLE READ transaction, locks every table it dumps
+in ACCESS SHARE mode and exports its snapshot, which -j parallel workers
+share. Table data, biggest tables first, is cut into zstd-compressed,
+checksummed blocks of about 1 MiB; the archive's index is written at the end.
+
+With -f FILE the archive is written to a temporary file beside FILE, synced
+and renamed into place only when it is complete: after a failure or an
+interruption nothing new is at FILE. The file is created readable by its
+owner only, since it holds the database's data. Without -f, or with -f -,
+the archive goes to stdout.
+
+-Z takes zstd, zstd:N (levels 1 to 22; the default is zstd:1), none, or a
+bare level N as pg_dump does (0 meaning none).
+
+As in pg_dump, -s leaves out table data, sequence values and materialized
+view refreshes, -a keeps only table data and sequence values, and --section
+keeps the named sections; comments and privileges go with their object.
+-j needs no directory format: every archive is one file.`
 
 func newDumpCmd() *cobra.Command {
-	return notBuiltCmd("dump",
-		"Dump a database into a pgark archive (not built yet)",
-		`Dump one database into a pgark archive, as pg_dump does.
+	o := &dumpOptions{}
+	cmd := &cobra.Command{
+		Use:   "dump [connection-option...] [option...] [DBNAME]",
+		Short: "Dump a database into a pgark archive",
+		Long:  dumpLong,
+		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.stdout, o.stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return runDump(cmd.Context(), o, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	o.conn.AddFlags(fs)
+	fs.StringVarP(&o.file, "file", "f", "", "output file name (- or none for stdout)")
+	fs.StringVarP(&o.format, "format", "F", "", "output format: only c (custom), the pgark archive, is written")
+	fs.IntVarP(&o.jobs, "jobs", "j", 1, "use this many parallel jobs to dump table data")
+	fs.StringVarP(&o.compress, "compress", "Z", "", "compression: zstd, zstd:N, none, or a level N (0 means none)")
+	fs.BoolVarP(&o.schemaOnly, "schema-only", "s", false, "dump only the schema, no data")
+	fs.BoolVarP(&o.dataOnly, "data-only", "a", false, "dump only the data, not the schema")
+	fs.StringArrayVar(&o.sections, "section", nil, "dump named section (pre-data, data, or post-data); repeatable")
+	fs.BoolVarP(&o.noOwner, "no-owner", "O", false, "skip restoration of object ownership")
+	fs.BoolVarP(&o.noPrivileges, "no-privileges", "x", false, "do not dump privileges (grant/revoke)")
+	fs.BoolVar(&o.noPrivileges, "no-acl", false, "same as --no-privileges")
+	fs.BoolVar(&o.noComments, "no-comments", false, "do not dump comments")
+	fs.StringVar(&o.lockWaitTimeout, "lock-wait-timeout", "", "fail after waiting TIMEOUT for a table lock")
+	fs.StringVar(&o.snapshot, "snapshot", "", "use given snapshot for the dump")
+	fs.BoolVar(&o.serializableDeferrable, "serializable-deferrable", false, "wait until the dump can run without anomalies")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "verbose mode: progress messages on stderr")
+	_ = fs.MarkHidden("no-acl")
+	return cmd
+}
 
-When built, dump will take one consistent snapshot and share it with parallel
-workers, split large tables, stream COPY data into zstd-compressed, checksummed
-blocks, and write the archive's index at the end, to a file or to stdout.
-Object selection will follow pg_dump's table and schema patterns.
+// engineOptions checks the flag combinations pg_dump refuses and maps the
+// flags onto the engine's options.
+func (o *dumpOptions) engineOptions() (dump.Options, error) {
+	usage := func(msg string) (dump.Options, error) {
+		return dump.Options{}, &usageError{cmd: "pgark dump", err: errors.New(msg)}
+	}
+	switch {
+	case o.schemaOnly && o.dataOnly:
+		return usage("options -s/--schema-only and -a/--data-only cannot be used together")
+	case o.jobs < 1:
+		return usage("invalid number of parallel jobs")
+	}
+	switch strings.ToLower(o.format) {
+	case "", "c", "custom":
+	default:
+		return usage(fmt.Sprintf("unsupported output format %q: pgark dump writes only its archive (-Fc); "+
+			"pgark restore -f FILE turns an archive into an SQL script", o.format))
+	}
+	codec, level, err := parseCompress(o.compress)
+	if err != nil {
+		return usage(err.Error())
+	}
+	opts := dump.Options{
+		Jobs:                   o.jobs,
+		Codec:                  codec,
+		Level:                  level,
+		SchemaOnly:             o.schemaOnly,
+		DataOnly:               o.dataOnly,
+		NoOwner:                o.noOwner,
+		NoPrivileges:           o.noPrivileges,
+		NoComments:             o.noComments,
+		LockWaitTimeout:        o.lockWaitTimeout,
+		Snapshot:               o.snapshot,
+		SerializableDeferrable: o.serializableDeferrable,
+		ToolVersion:            version,
+		Load:                   o.load,
+	}
+	for _, s := range o.sections {
+		var sec schema.Section
+		switch s {
+		case "pre-data":
+			sec = schema.SectionPreData
+		case "data":
+			sec = schema.SectionData
+		case "post-data":
+			sec = schema.SectionPostData
+		default:
+			return usage(fmt.Sprintf("unrecognized section name: %q", s))
+		}
+		opts.Sections = append(opts.Sections, sec)
+	}
+	if opts.Load == nil {
+		opts.Load = loadCatalog
+	}
+	return opts, nil
+}
 
-It is not built yet: running it prints so and exits with status 2.`)
+// loadCatalog reads the database's objects and puts them in restore order.
+func loadCatalog(ctx context.Context, q dump.Querier) ([]*schema.Object, error) {
+	cat, err := catalog.Load(ctx, q, catalog.Options{})
+	if err != nil {
+		return nil, err
+	}
+	return schema.Sort(cat.Objects)
+}
+
+// parseCompress reads -Z: zstd, zstd:N, zstd:level=N, none, or pg_dump's
+// bare level N (0 meaning none).
+func parseCompress(s string) (format.Codec, int, error) {
+	if s == "" {
+		return format.CodecZstd, 0, nil
+	}
+	method, detail, hasDetail := strings.Cut(s, ":")
+	if n, err := strconv.Atoi(method); err == nil && !hasDetail {
+		if n == 0 {
+			return format.CodecNone, 0, nil
+		}
+		method, detail, hasDetail = "zstd", method, true
+	}
+	switch strings.ToLower(method) {
+	case "none":
+		if hasDetail && detail != "0" {
+			return 0, 0, fmt.Errorf("invalid compression %q: none takes no level", s)
+		}
+		return format.CodecNone, 0, nil
+	case "zstd":
+		if !hasDetail {
+			return format.CodecZstd, 0, nil
+		}
+		n, err := strconv.Atoi(strings.TrimPrefix(detail, "level="))
+		if err != nil || n < 1 || n > 22 {
+			return 0, 0, fmt.Errorf("invalid compression %q: zstd levels are 1 to 22", s)
+		}
+		return format.CodecZstd, n, nil
+	case "gzip", "lz4":
+		return 0, 0, fmt.Errorf("unsupported compression %q: pgark archives are compressed with zstd (or none)", s)
+	}
+	return 0, 0, fmt.Errorf("invalid compression %q: use zstd, zstd:N, none or a level N", s)
+}
+
+func runDump(ctx context.Context, o *dumpOptions, args []string) error {
+	opts, err := o.engineOptions()
+	if err != nil {
+		return err
+	}
+	if err := o.conn.SetPositional(args); err != nil {
+		return &usageError{cmd: "pgark dump", err: err}
+	}
+	if opts.Connector, err = o.conn.Connector(ctx); err != nil {
+		return fmt.Errorf("dump: %w", err)
+	}
+	if o.verbose {
+		var mu sync.Mutex // events come from several workers
+		opts.Progress = func(e dump.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			fmt.Fprintf(o.stderr, "pgark: dump: %s\n", e)
+		}
+	}
+	if o.file == "" || o.file == "-" {
+		bw := bufio.NewWriterSize(o.stdout, 1<<20)
+		opts.Out = bw
+		if err := dump.Run(ctx, opts); err != nil {
+			return err
+		}
+		if err := bw.Flush(); err != nil {
+			return fmt.Errorf("dump: write stdout: %w", err)
+		}
+		return nil
+	}
+	return writeFileAtomic(o.file, func(w io.Writer) error {
+		opts.Out = w
+		return dump.Run(ctx, opts)
+	})
+}
+
+// writeFileAtomic runs write on a temporary file in path's directory, then
+// syncs it, renames it to path and syncs the directory. If anything fails
+// the temporary file is removed and path is left as it was.
+func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	if base == "" {
+		return fmt.Errorf("dump: output file %q names a directory", path)
+	}
+	f, err := os.CreateTemp(dir, "."+base+".pgark-tmp-*")
+	if err != nil {
+		return fmt.Errorf("dump: create output file: %w", err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("dump: write %s: %w", tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("dump: sync %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("dump: close %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("dump: rename %s to %s: %w", tmp, path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("dump: sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

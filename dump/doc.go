@@ -1,0 +1,41 @@
+// Package dump is pgark's logical dump engine: given the objects of one
+// database in restore order, it writes them and the data of every table
+// into a pgark archive (package format) at one point in time, as pg_dump
+// does.
+//
+// # One point in time
+//
+// A leader connection sets pg_dump's session settings, opens a REPEATABLE
+// READ, READ ONLY transaction (SERIALIZABLE, READ ONLY, DEFERRABLE with
+// Options.SerializableDeferrable), reads the catalog through Options.Load
+// inside it, takes an ACCESS SHARE lock on every table whose data is dumped
+// (so that no one can drop or rewrite it until the dump ends) and exports
+// its snapshot with pg_export_snapshot(), or adopts Options.Snapshot. With
+// more than one job, each worker connection opens its own transaction with
+// SET TRANSACTION SNAPSHOT and so sees exactly what the leader sees. Before
+// copying a table a worker takes its own ACCESS SHARE lock with NOWAIT: if
+// someone queued an ACCESS EXCLUSIVE lock on the table after the leader
+// locked it, waiting would deadlock (the leader holds its lock until the
+// end), so the dump fails at once with a *LockError, as pg_dump does.
+//
+// # Archive
+//
+// Every object becomes an archive entry, all of them written first, in the
+// order given; then the data: COPY ... TO STDOUT of each table, biggest
+// first, cut at row boundaries into blocks of about BlockSize bytes. A row
+// longer than a block becomes one block of its own, which the format
+// writer chains. Blocks of different tables interleave in the archive.
+//
+// # Concurrency and memory
+//
+// Run uses Jobs worker connections (the leader itself with one job). Each
+// worker streams its COPY into one block while the previous one is
+// compressed and appended to the archive by a second goroutine, so memory
+// is bounded by about three blocks per worker (more only for a single row
+// longer than a block) and a slow output slows the COPY streams down
+// rather than growing memory. The first error cancels every worker; Run
+// returns it, wrapped with what was being done.
+//
+// Options.Progress, if set, is called synchronously from the goroutine
+// that reached each stage, possibly from several at once.
+package dump

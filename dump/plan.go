@@ -1,0 +1,164 @@
+package dump
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/schema"
+)
+
+// table is one table whose rows the dump copies.
+type table struct {
+	entry    uint32
+	relation string // quoted, qualified
+	copyTo   string // COPY ... TO STDOUT
+	pages    int64
+}
+
+// plan is what a dump writes: the entries in order, and the tables to copy,
+// biggest first.
+type plan struct {
+	entries []format.Entry
+	tables  []table
+}
+
+// wanted says whether o belongs in a dump with these options, as pg_dump
+// decides: -s drops the data section and materialized view refreshes, -a
+// keeps only the data section, --section keeps the sections named (a
+// comment or ACL is in its target's section), -x and --no-comments drop
+// ACLs and comments. One difference, on purpose: -a keeps the refreshes
+// of populated materialized views. pg_dump drops them from both -s and -a,
+// so restoring a schema-only dump and then a data-only one leaves
+// materialized views empty; with pgark the data brings them back.
+func (o *Options) wanted(obj *schema.Object) bool {
+	switch {
+	case o.NoPrivileges && obj.Kind == schema.KindACL,
+		o.NoComments && obj.Kind == schema.KindComment:
+		return false
+	}
+	sec := obj.Section()
+	switch {
+	case o.SchemaOnly && (sec == schema.SectionData || obj.Kind == schema.KindMatViewData):
+		return false
+	case o.DataOnly && sec != schema.SectionData && obj.Kind != schema.KindMatViewData:
+		return false
+	}
+	if len(o.Sections) > 0 && !slices.Contains(o.Sections, sec) {
+		return false
+	}
+	return true
+}
+
+// makePlan turns sorted objects into archive entries, leaving out what the
+// options exclude.
+func makePlan(objs []*schema.Object, o *Options) (*plan, error) {
+	p := &plan{}
+	present := make(map[int]bool, len(objs))
+	for _, obj := range objs {
+		if obj.ID <= 0 || uint64(obj.ID) > uint64(^uint32(0)) {
+			return nil, fmt.Errorf("dump: %s has no valid dump id (%d); objects must come from schema.Sort", obj, obj.ID)
+		}
+		if present[obj.ID] {
+			return nil, fmt.Errorf("dump: %s has dump id %d, which another object already has", obj, obj.ID)
+		}
+		present[obj.ID] = true
+	}
+	kept := make(map[int]bool, len(objs))
+	for _, obj := range objs {
+		if !o.wanted(obj) {
+			continue
+		}
+		kept[obj.ID] = true
+		e := format.Entry{
+			ID:         uint32(obj.ID),
+			Section:    formatSection(obj.Section()),
+			Kind:       string(obj.Kind),
+			Schema:     obj.Schema,
+			Name:       obj.Name,
+			Owner:      obj.Owner,
+			Tablespace: obj.Tablespace,
+			Ident:      obj.Ident,
+			Create:     obj.CreateSQL(),
+			Drop:       obj.Drop,
+		}
+		if o.NoOwner {
+			e.Owner = ""
+		}
+		for _, d := range obj.DepIDs {
+			if kept[d] && d != obj.ID && !slices.Contains(e.Deps, uint32(d)) {
+				e.Deps = append(e.Deps, uint32(d))
+			}
+		}
+		if obj.Kind == schema.KindTableData {
+			t, err := tableOf(obj)
+			if err != nil {
+				return nil, err
+			}
+			e.Copy = copyStatement(t.relation, obj.Data.Columns, "FROM stdin;")
+			p.tables = append(p.tables, t)
+		}
+		p.entries = append(p.entries, e)
+	}
+	slices.SortStableFunc(p.tables, func(a, b table) int { return cmp.Compare(b.pages, a.pages) })
+	return p, nil
+}
+
+// tableOf describes how to copy a TABLE DATA object's rows.
+func tableOf(obj *schema.Object) (table, error) {
+	if obj.Data == nil {
+		return table{}, fmt.Errorf("dump: %s (id %d) has no table data description", obj, obj.ID)
+	}
+	rel := obj.Data.Relation
+	if rel == "" {
+		rel = schema.Qualified(obj.Schema, obj.Name)
+	}
+	return table{
+		entry:    uint32(obj.ID),
+		relation: rel,
+		copyTo:   copyStatement(rel, obj.Data.Columns, "TO STDOUT"),
+		pages:    obj.Data.Pages,
+	}, nil
+}
+
+// copyStatement is COPY rel (cols) <tail>, without a column list when
+// there are no columns, as pg_dump writes it.
+func copyStatement(rel string, cols []string, tail string) string {
+	if len(cols) == 0 {
+		return "COPY " + rel + " " + tail
+	}
+	return "COPY " + rel + " (" + strings.Join(cols, ", ") + ") " + tail
+}
+
+// lockTargets lists the relations of every TABLE DATA object, each once:
+// what the leader locks, whatever the options leave out of the archive.
+func lockTargets(objs []*schema.Object) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, obj := range objs {
+		if obj.Kind != schema.KindTableData {
+			continue
+		}
+		t, err := tableOf(obj)
+		if err != nil || seen[t.relation] {
+			continue
+		}
+		seen[t.relation] = true
+		out = append(out, t.relation)
+	}
+	return out
+}
+
+func formatSection(s schema.Section) format.Section {
+	switch s {
+	case schema.SectionPreData:
+		return format.SectionPreData
+	case schema.SectionData:
+		return format.SectionData
+	case schema.SectionPostData:
+		return format.SectionPostData
+	}
+	return format.SectionNone
+}

@@ -1,0 +1,330 @@
+package dump
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/schema"
+)
+
+// Run dumps one database into an archive written to opts.Out; see the
+// package documentation for how. It returns nil only after the archive's
+// index and footer are written and checked.
+func Run(ctx context.Context, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	start := time.Now()
+	d := &dumper{opts: &opts, start: start, blockSize: opts.BlockSize}
+	if d.blockSize == 0 {
+		d.blockSize = DefaultBlockSize
+	}
+
+	leader, err := opts.Connector.ConnectPgx(ctx)
+	if err != nil {
+		return fmt.Errorf("dump: %w", err)
+	}
+	defer func() {
+		cctx, cancel := closeContext(ctx)
+		defer cancel()
+		_ = leader.Close(cctx)
+	}()
+
+	snap, err := d.begin(ctx, leader)
+	if err != nil {
+		return err
+	}
+	objs, err := opts.Load(ctx, leader)
+	if err != nil {
+		return fmt.Errorf("dump: read catalog: %w", err)
+	}
+	if err := d.lockTables(ctx, leader.PgConn(), lockTargets(objs)); err != nil {
+		return err
+	}
+	if snap == "" {
+		if err := leader.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
+			return fmt.Errorf("dump: export snapshot: %w", err)
+		}
+	}
+	d.snapshot = snap
+	d.progress(Event{Kind: EventSnapshot, Snapshot: snap})
+
+	p, err := makePlan(objs, &opts)
+	if err != nil {
+		return err
+	}
+	aw, err := format.NewWriter(opts.Out, format.Info{
+		Tool:          "pgark",
+		ToolVersion:   opts.ToolVersion,
+		Created:       start.UTC(),
+		Database:      d.database,
+		ServerVersion: d.serverVersion,
+		Encoding:      d.encoding,
+		Attrs:         map[string]string{"snapshot": snap},
+	}, format.WriterOptions{Codec: opts.Codec, Level: opts.Level, Concurrency: max(opts.Jobs, 1)})
+	if err != nil {
+		return fmt.Errorf("dump: start archive: %w", err)
+	}
+	// On failure the writer is aborted, never closed: Close would write an
+	// index and footer, and a partial dump would look complete.
+	closed := false
+	defer func() {
+		if !closed {
+			aw.Abort()
+		}
+	}()
+	for _, e := range p.entries {
+		if err := aw.AddEntry(e); err != nil {
+			return fmt.Errorf("dump: write entry %d (%s %s): %w", e.ID, e.Kind, e.Name, err)
+		}
+	}
+	d.progress(Event{Kind: EventEntries, Entries: len(p.entries)})
+
+	if opts.Jobs <= 1 {
+		err = d.copyAll(ctx, leader.PgConn(), 0, p.tables, aw, false)
+	} else {
+		err = d.parallel(ctx, p.tables, aw)
+	}
+	if err != nil {
+		return err
+	}
+	closed = true
+	if err := aw.Close(); err != nil {
+		return fmt.Errorf("dump: finish archive: %w", err)
+	}
+	// The transaction only read; ending it cleanly releases the locks now.
+	if _, err := leader.PgConn().Exec(ctx, "COMMIT").ReadAll(); err != nil {
+		return fmt.Errorf("dump: end transaction: %w", err)
+	}
+	d.progress(Event{Kind: EventDone, Rows: d.rows.Load(), Bytes: d.bytes.Load(), Elapsed: time.Since(start)})
+	return nil
+}
+
+// closeContext bounds closing a connection, which must happen even when
+// ctx is cancelled.
+func closeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+}
+
+// dumper is the state of one Run.
+type dumper struct {
+	opts      *Options
+	start     time.Time
+	blockSize int
+
+	// Set by begin from the leader connection.
+	version       int    // server_version_num
+	serverVersion string // server_version
+	database      string
+	encoding      string
+	snapshot      string
+
+	rows, bytes atomic.Int64
+}
+
+func (d *dumper) progress(e Event) {
+	if d.opts.Progress != nil {
+		if e.Elapsed == 0 {
+			e.Elapsed = time.Since(d.start)
+		}
+		d.opts.Progress(e)
+	}
+}
+
+// begin reads what the archive info needs, sets up the leader's session
+// and opens its transaction. It returns the snapshot to use if one was
+// given.
+func (d *dumper) begin(ctx context.Context, leader *pgx.Conn) (string, error) {
+	pc := leader.PgConn()
+	v, err := conn.ServerVersion(ctx, pc)
+	if err != nil {
+		return "", fmt.Errorf("dump: %w", err)
+	}
+	d.version = v
+	err = leader.QueryRow(ctx, `SELECT pg_catalog.current_setting('server_version'), pg_catalog.current_database(),
+		pg_catalog.pg_encoding_to_char(d.encoding)
+		FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database()`).
+		Scan(&d.serverVersion, &d.database, &d.encoding)
+	if err != nil {
+		return "", fmt.Errorf("dump: read database settings: %w", err)
+	}
+	if err := d.setupSession(ctx, pc); err != nil {
+		return "", fmt.Errorf("dump: %w", err)
+	}
+	begin := "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+	if d.opts.SerializableDeferrable && d.opts.Snapshot == "" {
+		begin = "BEGIN ISOLATION LEVEL SERIALIZABLE, READ ONLY, DEFERRABLE"
+	}
+	if d.opts.Snapshot != "" {
+		begin += "; SET TRANSACTION SNAPSHOT " + schema.Literal(d.opts.Snapshot)
+	}
+	if _, err := pc.Exec(ctx, begin).ReadAll(); err != nil {
+		return "", fmt.Errorf("dump: begin transaction: %w", err)
+	}
+	return d.opts.Snapshot, nil
+}
+
+// setupSession applies pg_dump's session settings: dates, intervals and
+// floats that restore exactly, no timeouts, no row security (rows hidden
+// by a policy would be missing from the dump silently; with it off, the
+// dump fails instead), an empty search path, and the database encoding.
+// It also turns standard_conforming_strings on, which pgark's restore
+// sessions always use, so that string literals the server renders into
+// definitions (pg_get_expr, pg_get_viewdef...) read back the same.
+func (d *dumper) setupSession(ctx context.Context, pc *pgconn.PgConn) error {
+	stmts := []string{
+		"SET client_encoding TO " + schema.Literal(d.encoding),
+		"SET standard_conforming_strings = on",
+		"SET DateStyle = ISO",
+		"SET IntervalStyle = postgres",
+		"SET extra_float_digits TO 3",
+		"SET synchronize_seqscans TO off",
+		"SET statement_timeout = 0",
+		"SET lock_timeout = 0",
+		"SET idle_in_transaction_session_timeout = 0",
+	}
+	if d.version >= 170000 {
+		stmts = append(stmts, "SET transaction_timeout = 0")
+	}
+	stmts = append(stmts,
+		"SET row_security = off",
+		"SELECT pg_catalog.set_config('search_path', '', false)",
+	)
+	if _, err := pc.Exec(ctx, strings.Join(stmts, "; ")).ReadAll(); err != nil {
+		return fmt.Errorf("set up session: %w", err)
+	}
+	return nil
+}
+
+// lockBatch is how many LOCK statements go to the server in one round trip.
+const lockBatch = 500
+
+// lockTables takes an ACCESS SHARE lock on every table, as pg_dump does,
+// with statement_timeout set to the lock wait timeout if there is one.
+// Statements are sent in batches; a failure names its table.
+func (d *dumper) lockTables(ctx context.Context, pc *pgconn.PgConn, rels []string) error {
+	if len(rels) == 0 {
+		return nil
+	}
+	if t := d.opts.LockWaitTimeout; t != "" {
+		if _, err := pc.Exec(ctx, "SET statement_timeout = "+schema.Literal(t)).ReadAll(); err != nil {
+			return fmt.Errorf("dump: set lock wait timeout %q: %w", t, err)
+		}
+	}
+	for i := 0; i < len(rels); i += lockBatch {
+		batch := rels[i:min(i+lockBatch, len(rels))]
+		var sql strings.Builder
+		for _, r := range batch {
+			sql.WriteString("LOCK TABLE " + r + " IN ACCESS SHARE MODE;")
+		}
+		res, err := pc.Exec(ctx, sql.String()).ReadAll()
+		if err != nil {
+			failed := batch[min(len(res), len(batch)-1)]
+			var pgErr *pgconn.PgError
+			if d.opts.LockWaitTimeout != "" && errors.As(err, &pgErr) && pgErr.Code == "57014" {
+				return fmt.Errorf("dump: lock table %s: not granted within the lock wait timeout %s: %w", failed, d.opts.LockWaitTimeout, err)
+			}
+			return fmt.Errorf("dump: lock table %s: %w", failed, err)
+		}
+	}
+	if d.opts.LockWaitTimeout != "" {
+		if _, err := pc.Exec(ctx, "SET statement_timeout = 0").ReadAll(); err != nil {
+			return fmt.Errorf("dump: reset statement timeout: %w", err)
+		}
+	}
+	return nil
+}
+
+// parallel copies tables with Jobs worker connections that share the
+// leader's snapshot, biggest table first.
+func (d *dumper) parallel(ctx context.Context, tables []table, aw *format.Writer) error {
+	if len(tables) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	next := make(chan table)
+	g.Go(func() error {
+		defer close(next)
+		for _, t := range tables {
+			select {
+			case next <- t:
+			case <-gctx.Done():
+				return nil // a worker failed; its error is the one reported
+			}
+		}
+		return nil
+	})
+	workers := min(d.opts.Jobs, len(tables))
+	for w := 1; w <= workers; w++ {
+		g.Go(func() error { return d.worker(gctx, w, next, aw) })
+	}
+	return g.Wait()
+}
+
+// worker opens a connection in the dump's snapshot and copies the tables
+// it receives until the channel closes.
+func (d *dumper) worker(ctx context.Context, id int, tables <-chan table, aw *format.Writer) error {
+	pc, err := d.opts.Connector.Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("dump: worker %d: %w", id, err)
+	}
+	defer func() {
+		cctx, cancel := closeContext(ctx)
+		defer cancel()
+		_ = pc.Close(cctx)
+	}()
+	if err := d.setupSession(ctx, pc); err != nil {
+		return fmt.Errorf("dump: worker %d: %w", id, err)
+	}
+	begin := "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT " + schema.Literal(d.snapshot)
+	if _, err := pc.Exec(ctx, begin).ReadAll(); err != nil {
+		return fmt.Errorf("dump: worker %d: begin transaction at snapshot %s: %w", id, d.snapshot, err)
+	}
+	for t := range tables {
+		if err := d.copyAll(ctx, pc, id, []table{t}, aw, true); err != nil {
+			return err
+		}
+	}
+	if _, err := pc.Exec(ctx, "COMMIT").ReadAll(); err != nil {
+		return fmt.Errorf("dump: worker %d: end transaction: %w", id, err)
+	}
+	return nil
+}
+
+// copyAll copies tables one after another on pc, which is in the dump's
+// snapshot. Workers lock each table first with NOWAIT.
+func (d *dumper) copyAll(ctx context.Context, pc *pgconn.PgConn, worker int, tables []table, aw *format.Writer, lock bool) error {
+	for _, t := range tables {
+		if lock {
+			_, err := pc.Exec(ctx, "LOCK TABLE "+t.relation+" IN ACCESS SHARE MODE NOWAIT").ReadAll()
+			if err != nil {
+				var pgErr *pgconn.PgError
+				if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
+					return fmt.Errorf("dump: %w", &LockError{Table: t.relation, Err: err})
+				}
+				return fmt.Errorf("dump: lock table %s: %w", t.relation, err)
+			}
+		}
+		d.progress(Event{Kind: EventTableStart, Table: t.relation, Worker: worker})
+		rows, n, err := copyTable(ctx, pc, t.copyTo, d.blockSize, func(b []byte, rows uint32) error {
+			return aw.WriteBlock(t.entry, b, rows)
+		})
+		if err != nil {
+			return errCopy(t.relation, err)
+		}
+		d.rows.Add(rows)
+		d.bytes.Add(n)
+		d.progress(Event{Kind: EventTableDone, Table: t.relation, Worker: worker, Rows: rows, Bytes: n})
+	}
+	return nil
+}
