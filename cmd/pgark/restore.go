@@ -1,18 +1,253 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/restore"
+)
+
+// restoreOptions are pg_restore's flags.
+type restoreOptions struct {
+	conn            conn.Options
+	jobs            int
+	clean           bool
+	ifExists        bool
+	create          bool
+	noOwner         bool
+	noACL           bool
+	noComments      bool
+	schemaOnly      bool
+	dataOnly        bool
+	sections        []string
+	single          bool
+	exitOnError     bool
+	disableTriggers bool
+	file            string
+	list            bool
+	useList         string
+	verbose         bool
+
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+const restoreLong = `Restore a pgark archive into a database (-d), write it out as an SQL script
+(-f), or print its table of contents (-l), as pg_restore does.
+
+The restore creates the pre-data objects in the archive's order on one
+connection, loads table data with -j parallel COPY workers (several may load
+one large table at once, block by block), builds indexes and constraints with
+-j workers as their dependencies allow, applies privileges, and refreshes
+materialized views last. ARCHIVE is read at random; with "-" or no ARCHIVE it
+is read from stdin front to back, running each part as it arrives (-c then is
+refused).
+
+As with pg_restore, a failed statement is reported and the restore goes on;
+pgark then exits with status 1 ("errors ignored on restore: N"). -e stops at
+the first error, -1 restores in one transaction. An interrupted or failed
+restore says what was done and what was not.
+
+A list file (-L) selects entries by the id that starts each line of
+pgark list or restore -l output (lines starting with ';' are comments); the
+entries run in the archive's order, whatever the order of the lines.`
 
 func newRestoreCmd() *cobra.Command {
-	return notBuiltCmd("restore",
-		"Restore a pgark archive into a database (not built yet)",
-		`Restore a pgark archive into a database, or write it out as an SQL script,
-as pg_restore does.
+	o := &restoreOptions{}
+	cmd := &cobra.Command{
+		Use:   "restore [connection-option...] (-d DBNAME | -f FILE | -l) [option...] [ARCHIVE | -]",
+		Short: "Restore a pgark archive into a database or an SQL script",
+		Long:  restoreLong,
+		Args:  usageArgs(cobra.MaximumNArgs(1)),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			o.stdin, o.stdout, o.stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
+			return runRestore(cmd.Context(), o, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	o.conn.AddFlags(fs)
+	fs.IntVarP(&o.jobs, "jobs", "j", 1, "use this many parallel jobs to restore")
+	fs.BoolVarP(&o.clean, "clean", "c", false, "clean (drop) database objects before recreating them")
+	fs.BoolVar(&o.ifExists, "if-exists", false, "use IF EXISTS when dropping objects")
+	fs.BoolVarP(&o.create, "create", "C", false, "create the target database")
+	fs.BoolVarP(&o.noOwner, "no-owner", "O", false, "skip restoration of object ownership")
+	fs.BoolVarP(&o.noACL, "no-privileges", "x", false, "skip restoration of access privileges (grant/revoke)")
+	fs.BoolVar(&o.noACL, "no-acl", false, "same as --no-privileges")
+	fs.BoolVar(&o.noComments, "no-comments", false, "do not restore comments")
+	fs.BoolVarP(&o.schemaOnly, "schema-only", "s", false, "restore only the schema, no data")
+	fs.BoolVarP(&o.dataOnly, "data-only", "a", false, "restore only the data, no schema")
+	fs.StringArrayVar(&o.sections, "section", nil, "restore named section (pre-data, data, or post-data); repeatable")
+	fs.BoolVarP(&o.single, "single-transaction", "1", false, "restore as a single transaction")
+	fs.BoolVarP(&o.exitOnError, "exit-on-error", "e", false, "exit on error, default is to continue")
+	fs.BoolVar(&o.disableTriggers, "disable-triggers", false, "disable triggers during data-only restore")
+	fs.StringVarP(&o.file, "file", "f", "", "output file name (- for stdout): write an SQL script, or the list with -l")
+	fs.BoolVarP(&o.list, "list", "l", false, "print summarized TOC of the archive")
+	fs.StringVarP(&o.useList, "use-list", "L", "", "use table of contents from this file for selecting output")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "verbose mode")
+	_ = fs.MarkHidden("no-acl")
+	return cmd
+}
 
-When built, restore will plan from the archive's index, create the pre-data
-objects, load table data with parallel COPY workers, build indexes and
-constraints in parallel, and apply privileges last. A list written by
-pgark list and edited by hand will select what to restore, as pg_restore's
-list file does.
+// engineOptions checks the flag combinations pg_restore refuses and maps
+// the flags onto the engine's options.
+func (o *restoreOptions) engineOptions() (restore.Options, error) {
+	usage := func(msg string) (restore.Options, error) {
+		return restore.Options{}, &usageError{cmd: "pgark restore", err: errors.New(msg)}
+	}
+	switch {
+	case o.conn.DBName == "" && o.file == "" && !o.list:
+		return usage("one of -d/--dbname, -f/--file and -l/--list is required (use -f - for a script on stdout)")
+	case o.conn.DBName != "" && o.file != "" && !o.list:
+		return usage("options -d/--dbname and -f/--file cannot be used together")
+	case o.schemaOnly && o.dataOnly:
+		return usage("options -s/--schema-only and -a/--data-only cannot be used together")
+	case (o.schemaOnly || o.dataOnly) && len(o.sections) > 0:
+		return usage("options -s/--schema-only and -a/--data-only cannot be used with --section")
+	case o.dataOnly && o.clean:
+		return usage("options -c/--clean and -a/--data-only cannot be used together")
+	case o.ifExists && !o.clean:
+		return usage("option --if-exists requires option -c/--clean")
+	case o.single && o.jobs > 1:
+		return usage("cannot specify both --single-transaction and multiple jobs")
+	case o.single && o.create:
+		return usage("options -C/--create and -1/--single-transaction cannot be used together")
+	case o.jobs < 1:
+		return usage("invalid number of parallel jobs")
+	case o.file != "" && o.jobs > 1 && !o.list:
+		return usage("-j/--jobs applies only to a database restore, not to -f/--file")
+	}
+	opts := restore.Options{
+		Jobs:              o.jobs,
+		NoOwner:           o.noOwner,
+		NoACL:             o.noACL,
+		NoComments:        o.noComments,
+		Clean:             o.clean,
+		IfExists:          o.ifExists,
+		Create:            o.create,
+		SingleTransaction: o.single,
+		ExitOnError:       o.exitOnError,
+		DisableTriggers:   o.disableTriggers,
+	}
+	switch {
+	case o.schemaOnly:
+		opts.Sections = []format.Section{format.SectionPreData, format.SectionPostData}
+	case o.dataOnly:
+		opts.Sections = []format.Section{format.SectionData}
+	}
+	for _, s := range o.sections {
+		sec, err := format.ParseSection(s)
+		if err != nil || sec == format.SectionNone {
+			return usage(fmt.Sprintf("unrecognized section name: %q", s))
+		}
+		opts.Sections = append(opts.Sections, sec)
+	}
+	if o.useList != "" {
+		f, err := os.Open(o.useList)
+		if err != nil {
+			return restore.Options{}, fmt.Errorf("open list file: %w", err)
+		}
+		defer f.Close()
+		if opts.List, err = restore.ParseList(f); err != nil {
+			return restore.Options{}, err
+		}
+	}
+	return opts, nil
+}
 
-It is not built yet: running it prints so and exits with status 2.`)
+func runRestore(ctx context.Context, o *restoreOptions, args []string) error {
+	opts, err := o.engineOptions()
+	if err != nil {
+		return err
+	}
+	path := "-"
+	if len(args) == 1 {
+		path = args[0]
+	}
+	in, err := openArchive(path, o.stdin)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	defer in.Close()
+
+	if o.list {
+		return restoreList(ctx, o, in)
+	}
+
+	opts.OnError = func(e *restore.EntryError) { fmt.Fprintf(o.stderr, "pgark: error: %v\n", e) }
+	if o.verbose {
+		opts.Verbose = func(msg string) { fmt.Fprintf(o.stderr, "pgark: %s\n", msg) }
+	}
+	var target restore.Target
+	var out *os.File // the script file, removed if the restore fails
+	switch {
+	case o.file == "-":
+		target.Script = o.stdout
+	case o.file != "":
+		if out, err = os.Create(o.file); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		target.Script = out
+	default:
+		c, err := o.conn.Connector(ctx)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		target.DB = c
+	}
+
+	var res *restore.Result
+	if in.reader != nil {
+		res, err = restore.Run(ctx, in.reader, target, opts)
+	} else {
+		res, err = restore.RunStream(ctx, in.stream, target, opts)
+	}
+	if out != nil {
+		if cerr := out.Close(); cerr != nil && err == nil {
+			err = fmt.Errorf("write %s: %w", o.file, cerr)
+		}
+		if err != nil {
+			_ = os.Remove(o.file)
+			fmt.Fprintf(o.stderr, "pgark: restore: the incomplete script %s was removed\n", o.file)
+		}
+	}
+	if err != nil {
+		var ie *restore.IgnoredError
+		if !errors.As(err, &ie) || !res.Complete {
+			fmt.Fprintf(o.stderr, "pgark: restore: %s\n", res)
+		}
+		return fmt.Errorf("restore: %w", err)
+	}
+	if o.verbose {
+		fmt.Fprintf(o.stderr, "pgark: restore: %s\n", res)
+	}
+	return nil
+}
+
+// restoreList prints the table of contents (-l), to -f FILE if given.
+func restoreList(ctx context.Context, o *restoreOptions, in *archiveInput) error {
+	s, err := in.read(ctx)
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	w := o.stdout
+	if o.file != "" && o.file != "-" {
+		f, err := os.Create(o.file)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		defer f.Close()
+		w = f
+	}
+	if err := s.writeTOC(w); err != nil {
+		return fmt.Errorf("restore: write table of contents: %w", err)
+	}
+	return nil
 }

@@ -1,0 +1,73 @@
+// Package restore loads a pgark archive into a database, or writes it out
+// as a psql script, the way pg_restore does. It works from the archive's
+// table of contents (format.Entry: kind, section, SQL, owner, deps) and
+// COPY text blocks; it knows nothing of how the dump made them.
+//
+// # Plan
+//
+// NewPlan (pure) selects entries (Options.Selects: sections, the -L list,
+// -x, --no-comments) and sorts them into phases (PhaseOf), which run one
+// after the other:
+//
+//  1. With -c, the Drop statements of the selected entries, in reverse
+//     archive order (IfExists rewrites them for --if-exists). With -C -c
+//     the database is dropped and created instead.
+//  2. Pre-data, in archive order (which is dependency order) on one
+//     connection. Comments on pre-data objects come right after them.
+//  3. Data: the data section's statements (SEQUENCE SET) on that
+//     connection, then the table data block by block with Jobs workers,
+//     each on its own connection. Any worker takes the next block, so
+//     several load one table at once; a chain of blocks (one row larger
+//     than a block) is one COPY. With --disable-triggers the tables'
+//     triggers are disabled before and enabled after.
+//  4. Post-data with Jobs workers: an entry starts once the entries it
+//     depends on (directly, or through entries left out of the restore)
+//     are done, and, as pg_restore decides, no entry other than an index
+//     starts while another running one depends on the same table (ALTER
+//     TABLE and CREATE TRIGGER lock it). Indexes of a table build
+//     together; a foreign key waits for the key it references. Comments on
+//     post-data objects run after them.
+//  5. Privileges (ACL entries), in archive order, once everything exists.
+//  6. REFRESH MATERIALIZED VIEW, by dependencies, last.
+//
+// After each Create, an entry with an owner and an Ident gets
+// ALTER <Ident> OWNER TO <owner> as a statement of its own (unless -O), so
+// a missing role fails that statement only.
+//
+// # Errors
+//
+// As pg_restore does, a failed statement is reported (Options.OnError, and
+// Result.Errors: entry, first line of the statement, server message) and
+// the restore goes on; it then ends with an *IgnoredError ("errors
+// ignored on restore: N"). A failed COPY counts once per block (or
+// chain). A damaged block fails its COPY before anything of it reaches the
+// server (CopyFail), so it is never loaded. With ExitOnError the first
+// failure stops everything; with SingleTransaction (one connection, BEGIN
+// ... COMMIT) it also rolls everything back. A lost connection always
+// stops the restore. The Result says what was done and what was not.
+//
+// # Streams
+//
+// RunStream restores from a pipe with a format.Scanner: pre-data entries
+// run as they arrive; each block is copied out of the scanner and handed to
+// a worker over a channel as small as the worker pool, so a slow database
+// slows the reading and memory stays bounded; post-data entries, which a
+// pgark dump writes after the data, are collected and run once the stream
+// has ended cleanly. A stream cut short ends the restore with the
+// scanner's error after the blocks handed out are loaded; nothing after
+// them runs. -c needs the whole table of contents up front and is refused
+// on streams (ErrCleanStream).
+//
+// # Scripts
+//
+// With Target.Script the same phases are written as a psql script (one
+// connection, Jobs = 1): the session settings, each entry's SQL and owner,
+// and each block as COPY ... FROM stdin; followed by its rows and \. —
+// which psql -X -v ON_ERROR_STOP=1 -f replays.
+//
+// # Concurrency
+//
+// Run and RunStream may be called concurrently for different restores. In
+// one restore, each worker owns one connection; Options.OnError and
+// Options.Verbose are called from one goroutine at a time.
+package restore

@@ -1,0 +1,421 @@
+package restore
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/schema"
+)
+
+// Entry kinds the engine treats specially (pg_dump's TOC names, as the
+// archive stores them).
+var (
+	kindTable       = string(schema.KindTable)
+	kindTableData   = string(schema.KindTableData)
+	kindIndex       = string(schema.KindIndex)
+	kindComment     = string(schema.KindComment)
+	kindACL         = string(schema.KindACL)
+	kindMatViewData = string(schema.KindMatViewData)
+)
+
+// Phase is when an entry runs. Phases run one after the other.
+type Phase uint8
+
+// Phases, in the order they run.
+const (
+	// PhasePre: pre-data entries (and entries of section none other than
+	// ACLs), in archive order, which is dependency order, on one
+	// connection. Comments of pre-data objects run here, right after them.
+	PhasePre Phase = iota
+	// PhaseData: table data, loaded block by block in parallel, and the
+	// data section's statements (SEQUENCE SET).
+	PhaseData
+	// PhasePost: post-data entries in parallel, each once the entries it
+	// depends on are done and no running entry locks the same table.
+	// Comments of post-data objects run here, after their object.
+	PhasePost
+	// PhaseACL: privileges (GRANT/REVOKE), in archive order, after
+	// everything they might name exists, like pg_restore's ACL pass.
+	PhaseACL
+	// PhaseRefresh: REFRESH MATERIALIZED VIEW, last, once privileges are in
+	// place (pg_restore's post-ACL pass), by dependencies.
+	PhaseRefresh
+)
+
+var phaseNames = [...]string{"pre-data", "data", "post-data", "privileges", "materialized view refresh"}
+
+func (p Phase) String() string {
+	if int(p) < len(phaseNames) {
+		return phaseNames[p]
+	}
+	return "phase " + strconv.Itoa(int(p))
+}
+
+// PhaseOf says when e runs.
+func PhaseOf(e *format.Entry) Phase {
+	switch {
+	case e.Kind == kindACL:
+		return PhaseACL
+	case e.Kind == kindMatViewData:
+		return PhaseRefresh
+	case e.Section == format.SectionData || e.Copy != "":
+		return PhaseData
+	case e.Section == format.SectionPostData:
+		return PhasePost
+	}
+	return PhasePre
+}
+
+// Selects reports whether opts select e: by section (an entry of section
+// none counts as pre-data), by the -L list, and by -x and --no-comments.
+func (o *Options) Selects(e *format.Entry) bool {
+	if o.List != nil && !o.List[e.ID] {
+		return false
+	}
+	if o.NoACL && e.Kind == kindACL {
+		return false
+	}
+	if o.NoComments && e.Kind == kindComment {
+		return false
+	}
+	if len(o.Sections) == 0 {
+		return true
+	}
+	sec := e.Section
+	if sec == format.SectionNone {
+		sec = format.SectionPreData
+	}
+	return slices.Contains(o.Sections, sec)
+}
+
+// ownerSQL is the statement that gives e its owner, or "" when it has none
+// of its own or -O was given.
+func (o *Options) ownerSQL(e *format.Entry) string {
+	if o.NoOwner || e.Owner == "" || e.Ident == "" {
+		return ""
+	}
+	return "ALTER " + e.Ident + " OWNER TO " + schema.Ident(e.Owner) + ";"
+}
+
+// Unit is one COPY: a data block, or a chain of blocks holding one row
+// that is larger than a block, fed to a single COPY.
+type Unit struct {
+	Entry  *format.Entry
+	Blocks []format.Block
+}
+
+// Rows is the number of rows the unit holds.
+func (u Unit) Rows() uint64 {
+	var n uint64
+	for _, b := range u.Blocks {
+		n += uint64(b.Rows)
+	}
+	return n
+}
+
+// Plan is what a restore from a random-access archive will do, phase by
+// phase. Entries point into the slice NewPlan was given.
+type Plan struct {
+	Drops   []*format.Entry // with -c: selected entries that have a Drop, in reverse archive order
+	Pre     []*format.Entry
+	Data    []*format.Entry // selected data entries (TABLE DATA, SEQUENCE SET), archive order
+	Units   []Unit          // the data blocks of Data, chains grouped, in file order
+	Post    []*format.Entry
+	ACL     []*format.Entry
+	Refresh []*format.Entry
+
+	byID map[uint32]*format.Entry // every entry of the archive
+}
+
+// NewPlan selects and orders the entries of an archive (entries and blocks
+// as a format.Reader returns them) for opts. It fails if the -L list names
+// an entry the archive does not have, or a chain of blocks is broken.
+func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan, error) {
+	p := &Plan{byID: make(map[uint32]*format.Entry, len(entries))}
+	for i := range entries {
+		p.byID[entries[i].ID] = &entries[i]
+	}
+	for id := range opts.List {
+		if p.byID[id] == nil {
+			return nil, fmt.Errorf("restore: list file names entry %d, which the archive does not have", id)
+		}
+	}
+	for i := range entries {
+		e := &entries[i]
+		if !opts.Selects(e) {
+			continue
+		}
+		switch PhaseOf(e) {
+		case PhasePre:
+			p.Pre = append(p.Pre, e)
+		case PhaseData:
+			p.Data = append(p.Data, e)
+		case PhasePost:
+			p.Post = append(p.Post, e)
+		case PhaseACL:
+			p.ACL = append(p.ACL, e)
+		case PhaseRefresh:
+			p.Refresh = append(p.Refresh, e)
+		}
+		if opts.Clean && !opts.Create && e.Drop != "" {
+			p.Drops = append(p.Drops, e)
+		}
+	}
+	slices.Reverse(p.Drops)
+
+	loads := map[uint32]bool{}
+	for _, e := range p.Data {
+		if e.Copy != "" {
+			loads[e.ID] = true
+		}
+	}
+	var chain *Unit
+	for _, b := range blocks {
+		if chain != nil {
+			if b.Entry != chain.Entry.ID {
+				return nil, fmt.Errorf("restore: entry %d data block %d continues, but the next block belongs to entry %d", chain.Entry.ID, chain.Blocks[len(chain.Blocks)-1].Seq, b.Entry)
+			}
+			chain.Blocks = append(chain.Blocks, b)
+			if !b.Continues {
+				p.Units = append(p.Units, *chain)
+				chain = nil
+			}
+			continue
+		}
+		e := p.byID[b.Entry]
+		if e == nil {
+			return nil, fmt.Errorf("restore: data block %d of entry %d, which the archive does not have", b.Seq, b.Entry)
+		}
+		if !loads[b.Entry] {
+			continue
+		}
+		u := Unit{Entry: e, Blocks: []format.Block{b}}
+		if b.Continues {
+			chain = &u
+			continue
+		}
+		p.Units = append(p.Units, u)
+	}
+	if chain != nil {
+		return nil, fmt.Errorf("restore: the last data block (entry %d) continues, but nothing follows", chain.Entry.ID)
+	}
+	return p, nil
+}
+
+// task is an entry of a parallel phase with what it waits for.
+type task struct {
+	e     *format.Entry
+	deps  []int    // indexes of the tasks it waits for
+	locks []uint32 // table entries it locks exclusively
+}
+
+// newTasks orders list (entries of one parallel phase, in archive order)
+// for the scheduler. A task waits for the tasks it depends on, directly or
+// through entries that are not in list (so that leaving an entry out of a
+// restore does not let what depends on it start early). As pg_restore
+// does (identify_locking_dependencies), every entry but an index is taken
+// to lock the tables it depends on exclusively (ALTER TABLE ... ADD
+// CONSTRAINT, CREATE TRIGGER), so two such entries on one table never run
+// at once, while the indexes of a table build together.
+func newTasks(byID map[uint32]*format.Entry, list []*format.Entry) []*task {
+	index := make(map[uint32]int, len(list))
+	for i, e := range list {
+		index[e.ID] = i
+	}
+	// reach[id]: the tasks that entry id (not in list) stands for.
+	reach := map[uint32][]int{}
+	var through func(id uint32, seen map[uint32]bool) []int
+	through = func(id uint32, seen map[uint32]bool) []int {
+		if r, ok := reach[id]; ok {
+			return r
+		}
+		if seen[id] {
+			return nil // deps point backwards in a valid archive; be safe anyway
+		}
+		seen[id] = true
+		var out []int
+		if e := byID[id]; e != nil {
+			for _, d := range e.Deps {
+				if i, ok := index[d]; ok {
+					out = append(out, i)
+				} else {
+					out = append(out, through(d, seen)...)
+				}
+			}
+		}
+		slices.Sort(out)
+		out = slices.Compact(out)
+		reach[id] = out
+		return out
+	}
+	tasks := make([]*task, len(list))
+	for i, e := range list {
+		t := &task{e: e}
+		for _, d := range e.Deps {
+			if j, ok := index[d]; ok {
+				t.deps = append(t.deps, j)
+			} else {
+				t.deps = append(t.deps, through(d, map[uint32]bool{})...)
+			}
+		}
+		slices.Sort(t.deps)
+		t.deps = slices.Compact(t.deps)
+		// A task can only wait for an earlier one: archive order is
+		// dependency order, and this keeps the scheduler free of cycles.
+		t.deps = slices.DeleteFunc(t.deps, func(j int) bool { return j >= i })
+		if e.Kind != kindIndex && e.Kind != kindComment {
+			t.locks = tableLocks(byID, e)
+		}
+		tasks[i] = t
+	}
+	return tasks
+}
+
+// tableLocks lists the tables e depends on, as TABLE entry ids; a
+// dependency on a TABLE DATA entry stands for its table.
+func tableLocks(byID map[uint32]*format.Entry, e *format.Entry) []uint32 {
+	var out []uint32
+	for _, d := range e.Deps {
+		de := byID[d]
+		if de == nil {
+			continue
+		}
+		switch de.Kind {
+		case kindTable:
+			out = append(out, de.ID)
+		case kindTableData:
+			for _, dd := range de.Deps {
+				if t := byID[dd]; t != nil && t.Kind == kindTable {
+					out = append(out, t.ID)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// ParseList reads a list file in the shape pgark list and pg_restore -l
+// write: every line that is not empty and does not start with ';' begins
+// with an entry id followed by ';' or white space; the rest of the line is
+// ignored. The entries it names are restored, in the archive's order (the
+// order of the lines does not matter, unlike pg_restore, which follows it:
+// pgark's order is dependency order, which an edited list may break).
+func ParseList(r io.Reader) (map[uint32]bool, error) {
+	ids := map[uint32]bool{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == ';' {
+			continue
+		}
+		end := strings.IndexFunc(line, func(r rune) bool { return r < '0' || r > '9' })
+		if end < 0 {
+			end = len(line)
+		}
+		if end == 0 || (end < len(line) && line[end] != ';' && line[end] != ' ' && line[end] != '\t') {
+			return nil, fmt.Errorf("restore: list file line %d: %q does not start with an entry id", n, clip(line, 40))
+		}
+		id, err := strconv.ParseUint(line[:end], 10, 32)
+		if err != nil || id == 0 {
+			return nil, fmt.Errorf("restore: list file line %d: invalid entry id %q", n, line[:end])
+		}
+		ids[uint32(id)] = true
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("restore: read list file: %w", err)
+	}
+	return ids, nil
+}
+
+// IfExists rewrites a Drop statement (or several, one a line) the way
+// pg_restore does for --if-exists: DROP <object type> IF EXISTS <name>,
+// ALTER TABLE IF EXISTS ..., and DROP CONSTRAINT IF EXISTS. The object
+// type is the run of bare upper-case keywords after DROP (every identifier
+// pgark writes is quoted, so the name never looks like one).
+func IfExists(drop string) string {
+	lines := strings.Split(drop, "\n")
+	for i, l := range lines {
+		lines[i] = ifExistsLine(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func ifExistsLine(l string) string {
+	trimmed := strings.TrimLeft(l, " \t")
+	indent := l[:len(l)-len(trimmed)]
+	if strings.Contains(trimmed, " IF EXISTS ") {
+		return l
+	}
+	switch {
+	case strings.HasPrefix(trimmed, "DROP "):
+		rest := trimmed[len("DROP "):]
+		kw, name := keywordRun(rest)
+		if kw == "" || name == "" {
+			return l
+		}
+		// DROP USER MAPPING FOR role SERVER s: the name starts at FOR.
+		if before, ok := strings.CutSuffix(kw, " FOR"); ok {
+			return indent + "DROP " + before + " IF EXISTS FOR " + name
+		}
+		return indent + "DROP " + kw + " IF EXISTS " + name
+	case strings.HasPrefix(trimmed, "ALTER "):
+		rest := trimmed[len("ALTER "):]
+		kw, name := keywordRun(rest)
+		if before, ok := strings.CutSuffix(kw, " ONLY"); ok {
+			kw, name = before, "ONLY "+name
+		}
+		switch kw {
+		case "TABLE", "FOREIGN TABLE", "MATERIALIZED VIEW", "INDEX", "VIEW", "SEQUENCE":
+		default:
+			return l
+		}
+		out := indent + "ALTER " + kw + " IF EXISTS " + name
+		return strings.Replace(out, " DROP CONSTRAINT ", " DROP CONSTRAINT IF EXISTS ", 1)
+	}
+	return l
+}
+
+// keywordRun splits s after its leading bare upper-case words.
+func keywordRun(s string) (kw, rest string) {
+	i := 0
+	for i < len(s) {
+		j := strings.IndexByte(s[i:], ' ')
+		if j < 0 {
+			break
+		}
+		word := s[i : i+j]
+		if word == "" || strings.IndexFunc(word, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+			break
+		}
+		i += j + 1
+	}
+	return strings.TrimSuffix(s[:i], " "), s[i:]
+}
+
+// firstLine is the first line of a statement, for messages.
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i] + " ..."
+	}
+	return s
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
+// errCycle means the scheduler found nothing it could start: a dependency
+// loop, which a valid archive cannot have.
+var errCycle = errors.New("restore: entries wait for each other")

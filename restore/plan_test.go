@@ -1,0 +1,147 @@
+package restore
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgark/pgark/format"
+)
+
+func TestIfExists(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`DROP TABLE "s"."t";`, `DROP TABLE IF EXISTS "s"."t";`},
+		{`DROP MATERIALIZED VIEW "s"."mv";`, `DROP MATERIALIZED VIEW IF EXISTS "s"."mv";`},
+		{`DROP FUNCTION "s"."f"(integer);`, `DROP FUNCTION IF EXISTS "s"."f"(integer);`},
+		{`DROP TRIGGER "tg" ON "s"."t";`, `DROP TRIGGER IF EXISTS "tg" ON "s"."t";`},
+		{`DROP TEXT SEARCH CONFIGURATION "s"."c";`, `DROP TEXT SEARCH CONFIGURATION IF EXISTS "s"."c";`},
+		{`DROP CAST (integer AS text);`, `DROP CAST IF EXISTS (integer AS text);`},
+		{`DROP USER MAPPING FOR "u" SERVER "srv";`, `DROP USER MAPPING IF EXISTS FOR "u" SERVER "srv";`},
+		{`ALTER TABLE ONLY "s"."t" DROP CONSTRAINT "c";`, `ALTER TABLE IF EXISTS ONLY "s"."t" DROP CONSTRAINT IF EXISTS "c";`},
+		{`ALTER TABLE "s"."t" ALTER COLUMN "c" DROP DEFAULT;`, `ALTER TABLE IF EXISTS "s"."t" ALTER COLUMN "c" DROP DEFAULT;`},
+		{`ALTER FOREIGN TABLE ONLY "s"."t" DROP CONSTRAINT "c";`, `ALTER FOREIGN TABLE IF EXISTS ONLY "s"."t" DROP CONSTRAINT IF EXISTS "c";`},
+		{`DROP TABLE IF EXISTS "s"."t";`, `DROP TABLE IF EXISTS "s"."t";`},
+		{"DROP INDEX \"s\".\"a\";\nDROP INDEX \"s\".\"b\";", "DROP INDEX IF EXISTS \"s\".\"a\";\nDROP INDEX IF EXISTS \"s\".\"b\";"},
+		{`SELECT 1;`, `SELECT 1;`},
+	} {
+		assert.Equal(t, tc.want, IfExists(tc.in), tc.in)
+	}
+}
+
+func TestParseList(t *testing.T) {
+	ids, err := ParseList(strings.NewReader(";\n; header\n\n12; pre-data TABLE s t o\n  7 ; x\n3\n;4; commented out\n"))
+	require.NoError(t, err)
+	assert.Equal(t, map[uint32]bool{12: true, 7: true, 3: true}, ids)
+	for _, bad := range []string{"x; TABLE\n", "12x; TABLE\n", "0;\n", "99999999999;\n"} {
+		_, err := ParseList(strings.NewReader(bad))
+		assert.Error(t, err, bad)
+	}
+}
+
+// toc builds entries: each is kind, section and deps.
+func toc() []format.Entry {
+	pre, data, post := format.SectionPreData, format.SectionData, format.SectionPostData
+	return []format.Entry{
+		{ID: 1, Kind: "SCHEMA", Section: pre, Create: "c1", Drop: "d1"},
+		{ID: 2, Kind: "TABLE", Section: pre, Deps: []uint32{1}, Create: "c2", Drop: "d2", Owner: "o", Ident: `TABLE "s"."a"`},
+		{ID: 3, Kind: "TABLE", Section: pre, Deps: []uint32{1}, Create: "c3", Drop: "d3"},
+		{ID: 4, Kind: "COMMENT", Section: pre, Deps: []uint32{2}, Create: "c4"},
+		{ID: 5, Kind: "ACL", Section: pre, Deps: []uint32{2}, Create: "c5"},
+		{ID: 6, Kind: "TABLE DATA", Section: data, Deps: []uint32{2}, Copy: "COPY a"},
+		{ID: 7, Kind: "TABLE DATA", Section: data, Deps: []uint32{3}, Copy: "COPY b"},
+		{ID: 8, Kind: "SEQUENCE SET", Section: data, Create: "c8"},
+		{ID: 9, Kind: "CONSTRAINT", Section: post, Deps: []uint32{2}, Create: "c9"},
+		{ID: 10, Kind: "INDEX", Section: post, Deps: []uint32{3}, Create: "c10"},
+		{ID: 11, Kind: "INDEX", Section: post, Deps: []uint32{3}, Create: "c11"},
+		{ID: 12, Kind: "FK CONSTRAINT", Section: post, Deps: []uint32{3, 2, 9}, Create: "c12"},
+		{ID: 13, Kind: "COMMENT", Section: post, Deps: []uint32{10}, Create: "c13"},
+		{ID: 14, Kind: "TRIGGER", Section: post, Deps: []uint32{7}, Create: "c14"},
+		{ID: 15, Kind: "MATERIALIZED VIEW DATA", Section: post, Create: "c15"},
+	}
+}
+
+func ids(list []*format.Entry) []uint32 {
+	out := []uint32{}
+	for _, e := range list {
+		out = append(out, e.ID)
+	}
+	return out
+}
+
+func TestNewPlan(t *testing.T) {
+	entries := toc()
+	blocks := []format.Block{
+		{Entry: 6, Seq: 0, Rows: 5},
+		{Entry: 7, Seq: 0, Rows: 2},
+		{Entry: 6, Seq: 1, Continues: true},
+		{Entry: 6, Seq: 2, Continues: true},
+		{Entry: 6, Seq: 3, Rows: 1},
+		{Entry: 7, Seq: 1, Rows: 3},
+	}
+	p, err := NewPlan(entries, blocks, Options{Clean: true})
+	require.NoError(t, err)
+	assert.Equal(t, []uint32{1, 2, 3, 4}, ids(p.Pre))
+	assert.Equal(t, []uint32{6, 7, 8}, ids(p.Data))
+	assert.Equal(t, []uint32{9, 10, 11, 12, 13, 14}, ids(p.Post))
+	assert.Equal(t, []uint32{5}, ids(p.ACL))
+	assert.Equal(t, []uint32{15}, ids(p.Refresh))
+	assert.Equal(t, []uint32{3, 2, 1}, ids(p.Drops))
+	require.Len(t, p.Units, 4)
+	assert.Len(t, p.Units[2].Blocks, 3, "the chain is one unit")
+	assert.EqualValues(t, 1, p.Units[2].Rows())
+
+	p, err = NewPlan(entries, blocks, Options{Sections: []format.Section{format.SectionData}, List: map[uint32]bool{7: true, 8: true, 2: true}})
+	require.NoError(t, err)
+	assert.Empty(t, p.Pre)
+	assert.Equal(t, []uint32{7, 8}, ids(p.Data))
+	assert.Len(t, p.Units, 2)
+
+	p, err = NewPlan(entries, nil, Options{NoACL: true, NoComments: true, Sections: []format.Section{format.SectionPreData}})
+	require.NoError(t, err)
+	assert.Equal(t, []uint32{1, 2, 3}, ids(p.Pre))
+	assert.Empty(t, p.ACL)
+	assert.Empty(t, p.Post)
+
+	_, err = NewPlan(entries, blocks[:3], Options{})
+	assert.ErrorContains(t, err, "continues")
+
+	o := Options{}
+	assert.Equal(t, `ALTER TABLE "s"."a" OWNER TO "o";`, o.ownerSQL(&entries[1]))
+	assert.Empty(t, o.ownerSQL(&entries[2]))
+	o.NoOwner = true
+	assert.Empty(t, o.ownerSQL(&entries[1]))
+}
+
+func TestTasks(t *testing.T) {
+	entries := toc()
+	p, err := NewPlan(entries, nil, Options{})
+	require.NoError(t, err)
+	tasks := newTasks(p.byID, p.Post)
+	byID := map[uint32]*task{}
+	for _, tk := range tasks {
+		byID[tk.e.ID] = tk
+	}
+	assert.Equal(t, []uint32{2}, byID[9].locks, "a constraint locks its table")
+	assert.Empty(t, byID[10].locks, "indexes of one table build together")
+	assert.Empty(t, byID[11].locks)
+	assert.Equal(t, []uint32{2, 3}, byID[12].locks, "a foreign key locks both tables")
+	assert.Equal(t, []int{0}, byID[12].deps, "and waits for the key it references")
+	assert.Equal(t, []int{1}, byID[13].deps, "a comment waits for its index")
+	assert.Equal(t, []uint32{3}, byID[14].locks, "a dependency on table data locks its table")
+
+	// Leaving the key out: the foreign key still waits for what the key
+	// waited for, here nothing in the list.
+	sub := []*format.Entry{p.byID[10], p.byID[12]}
+	tasks = newTasks(p.byID, sub)
+	assert.Empty(t, tasks[1].deps)
+
+	// Through an entry that is left out: 13 -> 10 (out) -> nothing; a
+	// chain through an out entry to one that is in.
+	entries[9].Deps = []uint32{9} // index 10 now depends on constraint 9
+	p2, err := NewPlan(entries, nil, Options{})
+	require.NoError(t, err)
+	tasks = newTasks(p2.byID, []*format.Entry{p2.byID[9], p2.byID[13]})
+	assert.Equal(t, []int{0}, tasks[1].deps, "comment 13 waits for 9 through index 10")
+}

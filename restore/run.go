@@ -1,0 +1,841 @@
+package restore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/schema"
+)
+
+// Options are pg_restore's restore options. The zero value restores
+// everything with one worker.
+type Options struct {
+	Jobs int // -j: parallel workers for data and post-data; < 1 means 1
+
+	Sections []format.Section // --section, -s (pre-data, post-data), -a (data); empty: all
+	List     map[uint32]bool  // -L: the entry ids to restore; nil: all
+	NoOwner  bool             // -O: no ALTER ... OWNER TO
+	NoACL    bool             // -x: skip ACL entries
+	// NoComments (--no-comments) skips COMMENT entries.
+	NoComments bool
+
+	Clean    bool // -c: drop the selected objects (reverse order) before creating them
+	IfExists bool // --if-exists: DROP ... IF EXISTS with -c
+	// Create (-C) connects to the target's database, creates the archive's
+	// database there and restores into it. With Clean it drops that
+	// database first instead of dropping objects.
+	Create bool
+
+	// SingleTransaction (-1) restores in one transaction on one connection;
+	// it implies Jobs = 1 and ExitOnError.
+	SingleTransaction bool
+	ExitOnError       bool // -e: stop at the first failed statement
+	DisableTriggers   bool // --disable-triggers: ALTER TABLE ... DISABLE TRIGGER ALL around the data
+
+	// OnError is told of each failed entry as it happens (the restore goes
+	// on unless ExitOnError). Verbose, if set, is told what is being done
+	// (-v). Both are called from one goroutine at a time.
+	OnError func(*EntryError)
+	Verbose func(msg string)
+}
+
+// Target is where a restore goes: a database (DB) or a psql script
+// (Script). With Create, DB names the database to connect to for CREATE
+// DATABASE.
+type Target struct {
+	DB     *conn.Connector
+	Script io.Writer
+}
+
+// EntryError is a failed entry: what was run and what the server said.
+type EntryError struct {
+	ID        uint32
+	Kind      string
+	Schema    string
+	Name      string
+	Block     int    // data block sequence for a failed COPY, -1 otherwise
+	Statement string // first line of the statement that failed
+	Err       error
+}
+
+func (e *EntryError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "entry %d %s %s", e.ID, e.Kind, describe(e.Schema, e.Name))
+	if e.Block >= 0 {
+		fmt.Fprintf(&b, " data block %d", e.Block)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	if e.Statement != "" {
+		fmt.Fprintf(&b, "\n    statement: %s", e.Statement)
+	}
+	return b.String()
+}
+
+func (e *EntryError) Unwrap() error { return e.Err }
+
+// IgnoredError is returned by a restore that went on past failed entries
+// (the default, as in pg_restore); each was reported to OnError and is in
+// Result.Errors.
+type IgnoredError struct{ N int }
+
+func (e *IgnoredError) Error() string { return "errors ignored on restore: " + strconv.Itoa(e.N) }
+
+func describe(schemaName, name string) string {
+	if schemaName == "" {
+		return name
+	}
+	return schemaName + "." + name
+}
+
+// Result says what a restore did. It is complete only when Complete is
+// true; otherwise NotDone lists what was not (or not fully) restored.
+type Result struct {
+	Entries      int    // selected entries seen
+	EntriesDone  int    // of them, entries whose statements were run (failed ones included)
+	Blocks       int    // data blocks of the selected table data seen
+	BlocksLoaded int    // blocks loaded
+	Rows         uint64 // rows loaded
+	Errors       []*EntryError
+	NotDone      []string
+	Complete     bool
+}
+
+// String summarises r in a few lines.
+func (r *Result) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d entries done, %d of %d data blocks loaded (%d rows)", r.EntriesDone, r.Entries, r.BlocksLoaded, r.Blocks, r.Rows)
+	if len(r.Errors) > 0 {
+		fmt.Fprintf(&b, ", %d errors", len(r.Errors))
+	}
+	if len(r.NotDone) > 0 {
+		const show = 20
+		b.WriteString("; not done:")
+		for i, s := range r.NotDone {
+			if i == show {
+				fmt.Fprintf(&b, "\n  ... and %d more", len(r.NotDone)-show)
+				break
+			}
+			b.WriteString("\n  ")
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// entryState is what the tracker knows of one selected entry.
+type entryState struct {
+	e            *format.Entry
+	ran          bool // its statements (or, for data, its Create) ran
+	hasSQL       bool // it has statements to run
+	blocks       int
+	blocksLoaded int
+}
+
+// tracker records progress; safe for concurrent use.
+type tracker struct {
+	mu       sync.Mutex
+	order    []*entryState
+	byID     map[uint32]*entryState
+	res      Result
+	disabled []disabledTable // tables whose triggers are disabled
+	extra    []string        // further not-done notes
+}
+
+func newTracker() *tracker { return &tracker{byID: map[uint32]*entryState{}} }
+
+func (t *tracker) add(e *format.Entry, hasSQL bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.byID[e.ID] != nil {
+		return
+	}
+	st := &entryState{e: e, hasSQL: hasSQL}
+	t.byID[e.ID] = st
+	t.order = append(t.order, st)
+	t.res.Entries++
+}
+
+func (t *tracker) addBlocks(id uint32, n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.byID[id]; st != nil {
+		st.blocks += n
+	}
+	t.res.Blocks += n
+}
+
+func (t *tracker) ran(id uint32) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.byID[id]; st != nil && !st.ran {
+		st.ran = true
+		t.res.EntriesDone++
+	}
+}
+
+func (t *tracker) loaded(u Unit) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st := t.byID[u.Entry.ID]; st != nil {
+		st.blocksLoaded += len(u.Blocks)
+	}
+	t.res.BlocksLoaded += len(u.Blocks)
+	t.res.Rows += u.Rows()
+}
+
+func (t *tracker) failed(err *EntryError) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.res.Errors = append(t.res.Errors, err)
+}
+
+func (t *tracker) note(s string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.extra = append(t.extra, s)
+}
+
+// result finishes the Result: entries not run, data not fully loaded,
+// triggers left disabled.
+func (t *tracker) result(complete bool) *Result {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	r := t.res
+	r.Errors = slices.Clone(t.res.Errors)
+	for _, st := range t.order {
+		e := st.e
+		what := fmt.Sprintf("%d %s %s", e.ID, e.Kind, describe(e.Schema, e.Name))
+		switch {
+		case st.hasSQL && !st.ran:
+			r.NotDone = append(r.NotDone, what)
+		case st.blocksLoaded < st.blocks:
+			r.NotDone = append(r.NotDone, fmt.Sprintf("%s: %d of %d data blocks not loaded", what, st.blocks-st.blocksLoaded, st.blocks))
+		}
+	}
+	for _, d := range t.disabled {
+		r.NotDone = append(r.NotDone, "triggers of table "+describe(d.e.Schema, d.e.Name)+" are still disabled")
+	}
+	r.NotDone = append(r.NotDone, t.extra...)
+	r.Complete = complete && len(r.NotDone) == 0
+	return &r
+}
+
+// runner carries one restore.
+type runner struct {
+	opts    Options
+	info    format.Info
+	target  Target
+	dialDB  string // database the sessions connect to; "" for the target's
+	track   *tracker
+	main    *session   // pre-data, data statements, privileges
+	workers []*session // data and post-data workers (main itself with -1 or a script)
+	all     []*session // every session opened, to close
+
+	cbMu sync.Mutex // serialises OnError and Verbose
+
+	cancel context.CancelCauseFunc
+	fatal  error // first error that stops the restore
+	fmu    sync.Mutex
+}
+
+func newRunner(info format.Info, t Target, opts Options) (*runner, error) {
+	if (t.DB == nil) == (t.Script == nil) {
+		return nil, errors.New("restore: need exactly one of a database and a script as target")
+	}
+	if opts.SingleTransaction && opts.Create {
+		return nil, errors.New("restore: --create and --single-transaction cannot be used together")
+	}
+	if opts.Create && info.Database == "" {
+		return nil, errors.New("restore: --create: the archive does not name its database")
+	}
+	if opts.Jobs < 1 || opts.SingleTransaction || t.Script != nil {
+		opts.Jobs = 1
+	}
+	if opts.SingleTransaction {
+		opts.ExitOnError = true
+	}
+	return &runner{opts: opts, info: info, target: t, track: newTracker()}, nil
+}
+
+func (r *runner) verbose(format string, args ...any) {
+	if r.opts.Verbose == nil {
+		return
+	}
+	r.cbMu.Lock()
+	defer r.cbMu.Unlock()
+	r.opts.Verbose(fmt.Sprintf(format, args...))
+}
+
+// stop records the first error that ends the restore and cancels the rest.
+func (r *runner) stop(err error) {
+	r.fmu.Lock()
+	defer r.fmu.Unlock()
+	if r.fatal == nil {
+		r.fatal = err
+		r.cancel(err)
+	}
+}
+
+func (r *runner) stopped() error {
+	r.fmu.Lock()
+	defer r.fmu.Unlock()
+	return r.fatal
+}
+
+// dial opens a session on the restore's database.
+func (r *runner) dial(ctx context.Context) (*session, error) {
+	if r.target.Script != nil {
+		s := newScriptSession(r.target.Script)
+		r.all = append(r.all, s)
+		return s, nil
+	}
+	var c *pgconn.PgConn
+	var err error
+	if r.dialDB == "" {
+		c, err = r.target.DB.Connect(ctx)
+	} else {
+		// The password, if one was needed, is remembered in Config.
+		cfg := r.target.DB.Config()
+		cfg.Database = r.dialDB
+		c, err = conn.Connect(ctx, cfg, nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := newConnSession(ctx, c, r.info)
+	if err != nil {
+		return nil, err
+	}
+	r.all = append(r.all, s)
+	return s, nil
+}
+
+// setup opens the main session (creating the database first with -C),
+// starts the transaction with -1 and opens the workers.
+func (r *runner) setup(ctx context.Context, workers int) error {
+	if r.target.Script != nil {
+		s, err := r.dial(ctx)
+		if err != nil {
+			return err
+		}
+		_ = s.write("--\n-- pgark restore script of database ", oneLine(r.info.Database), "\n--\n\n")
+		if r.opts.Create {
+			if err := r.createDatabase(ctx, s); err != nil {
+				return err
+			}
+			_ = s.write("\\connect -reuse-previous=on ", psqlConnArg(r.info.Database), "\n\n")
+		}
+		_ = s.write(sessionSQL(r.info.Encoding), "\n")
+		r.main = s
+		r.workers = []*session{s}
+	} else {
+		if r.opts.Create {
+			s, err := r.dial(ctx)
+			if err != nil {
+				return fmt.Errorf("connect to create the database: %w", err)
+			}
+			err = r.createDatabase(ctx, s)
+			s.close(ctx)
+			r.all = slices.DeleteFunc(r.all, func(x *session) bool { return x == s })
+			if err != nil {
+				return err
+			}
+			r.dialDB = r.info.Database
+		}
+		s, err := r.dial(ctx)
+		if err != nil {
+			return fmt.Errorf("connect: %w", err)
+		}
+		r.main = s
+		if r.opts.SingleTransaction {
+			r.workers = []*session{s}
+		} else {
+			for range workers {
+				w, err := r.dial(ctx)
+				if err != nil {
+					return fmt.Errorf("connect worker: %w", err)
+				}
+				r.workers = append(r.workers, w)
+			}
+		}
+	}
+	if r.opts.SingleTransaction {
+		if err := r.main.exec(ctx, "BEGIN;"); err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+	}
+	return nil
+}
+
+// createDatabase runs CREATE DATABASE for -C (DROP DATABASE first with -c).
+func (r *runner) createDatabase(ctx context.Context, s *session) error {
+	db := schema.Ident(r.info.Database)
+	if r.opts.Clean {
+		drop := "DROP DATABASE " + db + ";"
+		if r.opts.IfExists {
+			drop = "DROP DATABASE IF EXISTS " + db + ";"
+		}
+		r.verbose("dropping database %s", r.info.Database)
+		if err := s.exec(ctx, drop); err != nil {
+			return fmt.Errorf("drop database %s: %w", r.info.Database, err)
+		}
+	}
+	r.verbose("creating database %s", r.info.Database)
+	if err := s.exec(ctx, "CREATE DATABASE "+db+";"); err != nil {
+		return fmt.Errorf("create database %s: %w", r.info.Database, err)
+	}
+	return nil
+}
+
+// finish commits with -1 and closes every session. With a script, it
+// flushes it.
+func (r *runner) finish(ctx context.Context, ok bool) error {
+	var err error
+	if ok && r.opts.SingleTransaction && r.main != nil {
+		if cerr := r.main.exec(ctx, "COMMIT;"); cerr != nil {
+			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}
+	for _, s := range r.all {
+		if cerr := s.close(ctx); cerr != nil && r.target.Script != nil && err == nil {
+			err = cerr
+		}
+	}
+	r.all = nil
+	return err
+}
+
+// fail handles a failed statement of entry e: it reports it, and returns
+// a non-nil error when the restore must stop (ExitOnError, -1, a lost
+// connection, or cancellation).
+func (r *runner) fail(ctx context.Context, s *session, e *format.Entry, block int, stmt string, err error) error {
+	if ctx.Err() != nil {
+		if cause := r.stopped(); cause != nil {
+			return cause
+		}
+		return context.Cause(ctx)
+	}
+	ee := &EntryError{ID: e.ID, Kind: e.Kind, Schema: e.Schema, Name: e.Name, Block: block, Statement: firstLine(stmt), Err: err}
+	r.track.failed(ee)
+	if r.opts.OnError != nil {
+		r.cbMu.Lock()
+		r.opts.OnError(ee)
+		r.cbMu.Unlock()
+	}
+	if r.opts.ExitOnError || s.broken() {
+		r.stop(ee)
+		return ee
+	}
+	return nil
+}
+
+// runEntry runs e's Create and then gives it its owner, on s. Entries
+// without SQL are done at once.
+func (r *runner) runEntry(ctx context.Context, s *session, e *format.Entry) error {
+	defer r.track.ran(e.ID)
+	if e.Create == "" {
+		return nil
+	}
+	r.verbose("creating %s %s", e.Kind, describe(e.Schema, e.Name))
+	s.comment(fmt.Sprintf("Entry %d; %s %s", e.ID, e.Kind, describe(e.Schema, e.Name)))
+	if err := s.exec(ctx, e.Create); err != nil {
+		return r.fail(ctx, s, e, -1, e.Create, err)
+	}
+	if own := r.opts.ownerSQL(e); own != "" {
+		if err := s.exec(ctx, own); err != nil {
+			return r.fail(ctx, s, e, -1, own, err)
+		}
+	}
+	return nil
+}
+
+// hasSQL says whether e has statements of its own to run.
+func hasSQL(e *format.Entry) bool { return e.Create != "" }
+
+// runSerial runs entries in order on s.
+func (r *runner) runSerial(ctx context.Context, s *session, list []*format.Entry) error {
+	for _, e := range list {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		if err := r.runEntry(ctx, s, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runDrops runs the Drop statements of -c (already in reverse order).
+func (r *runner) runDrops(ctx context.Context, list []*format.Entry) error {
+	for _, e := range list {
+		if err := ctx.Err(); err != nil {
+			return context.Cause(ctx)
+		}
+		drop := e.Drop
+		if r.opts.IfExists {
+			drop = IfExists(drop)
+		}
+		r.verbose("dropping %s %s", e.Kind, describe(e.Schema, e.Name))
+		if err := r.main.exec(ctx, drop); err != nil {
+			if ferr := r.fail(ctx, r.main, e, -1, drop, err); ferr != nil {
+				return ferr
+			}
+		}
+	}
+	return nil
+}
+
+// setTriggers disables all triggers of table data entry e, or enables
+// them again (pg_restore's --disable-triggers). Unlike pg_restore, which
+// enables them all, on a database it first notes the triggers that are not
+// simply enabled (disabled, replica or always) and puts them back so.
+func (r *runner) setTriggers(ctx context.Context, e *format.Entry, enable bool) error {
+	table := schema.Qualified(e.Schema, e.Name)
+	if !enable {
+		rows, err := r.main.query(ctx, "SELECT tgname, tgenabled FROM pg_catalog.pg_trigger WHERE tgrelid = "+
+			schema.Literal(table)+"::pg_catalog.regclass AND tgenabled <> 'O' ORDER BY tgname")
+		if err != nil {
+			return r.fail(ctx, r.main, e, -1, "SELECT ... FROM pg_trigger", err)
+		}
+		var keep strings.Builder
+		for _, row := range rows {
+			verb := map[string]string{"D": "DISABLE", "R": "ENABLE REPLICA", "A": "ENABLE ALWAYS"}[row[1]]
+			if verb != "" {
+				keep.WriteString("ALTER TABLE " + table + " " + verb + " TRIGGER " + schema.Ident(row[0]) + ";\n")
+			}
+		}
+		sql := "ALTER TABLE " + table + " DISABLE TRIGGER ALL;"
+		if err := r.main.exec(ctx, sql); err != nil {
+			return r.fail(ctx, r.main, e, -1, sql, err)
+		}
+		r.track.mu.Lock()
+		r.track.disabled = append(r.track.disabled, disabledTable{e: e, restore: keep.String()})
+		r.track.mu.Unlock()
+		return nil
+	}
+	r.track.mu.Lock()
+	var restoreSQL string
+	for _, d := range r.track.disabled {
+		if d.e == e {
+			restoreSQL = d.restore
+		}
+	}
+	r.track.mu.Unlock()
+	sql := "ALTER TABLE " + table + " ENABLE TRIGGER ALL;\n" + restoreSQL
+	if err := r.main.exec(ctx, sql); err != nil {
+		return r.fail(ctx, r.main, e, -1, sql, err)
+	}
+	r.track.mu.Lock()
+	r.track.disabled = slices.DeleteFunc(r.track.disabled, func(d disabledTable) bool { return d.e == e })
+	r.track.mu.Unlock()
+	return nil
+}
+
+// disabledTable is a table whose triggers are disabled, with the
+// statements that give its triggers their earlier states back.
+type disabledTable struct {
+	e       *format.Entry
+	restore string
+}
+
+// enableTriggers re-enables every table whose triggers were disabled.
+func (r *runner) enableTriggers(ctx context.Context) error {
+	r.track.mu.Lock()
+	list := slices.Clone(r.track.disabled)
+	r.track.mu.Unlock()
+	for _, d := range list {
+		if err := r.setTriggers(ctx, d.e, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// load runs one unit's COPY on s. A unit that fails is reported and
+// nothing of it is loaded.
+// For a chain read from a stream, rd adds the further blocks to u as it
+// reads them.
+func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) error {
+	first := u.Blocks[0].Seq
+	r.verbose("loading %s %s block %d", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first)
+	if err := s.copyFrom(ctx, u.Entry.Copy, rd); err != nil {
+		// The server only echoes a reader's failure ("COPY from stdin
+		// failed: ..."); report the failure itself (a damaged block).
+		if re, ok := rd.(interface{ readErr() error }); ok && re.readErr() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("COPY abandoned, nothing of it loaded: %w", re.readErr())
+		}
+		return r.fail(ctx, s, u.Entry, int(first), u.Entry.Copy, err)
+	}
+	r.track.loaded(*u)
+	return nil
+}
+
+// schedule runs list (a parallel phase, archive order) on the workers:
+// each entry starts once the entries it waits for are done and no running
+// entry locks one of its tables.
+func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[uint32]*format.Entry) error {
+	if len(list) == 0 {
+		return nil
+	}
+	tasks := newTasks(byID, list)
+	waiting := make([]int, len(tasks))
+	dependents := make([][]int, len(tasks))
+	var ready []int
+	for i, t := range tasks {
+		waiting[i] = len(t.deps)
+		for _, d := range t.deps {
+			dependents[d] = append(dependents[d], i)
+		}
+		if waiting[i] == 0 {
+			ready = append(ready, i)
+		}
+	}
+	type finished struct {
+		i   int
+		s   *session
+		err error
+	}
+	done := make(chan finished)
+	idle := slices.Clone(r.workers)
+	locked := map[uint32]int{}
+	running, remaining := 0, len(tasks)
+	var stopErr error
+	for remaining > 0 {
+		for stopErr == nil && len(idle) > 0 {
+			pick := -1
+			for k, i := range ready {
+				if !slices.ContainsFunc(tasks[i].locks, func(id uint32) bool { return locked[id] > 0 }) {
+					pick = k
+					break
+				}
+			}
+			if pick < 0 {
+				break
+			}
+			i := ready[pick]
+			ready = slices.Delete(ready, pick, pick+1)
+			for _, id := range tasks[i].locks {
+				locked[id]++
+			}
+			s := idle[len(idle)-1]
+			idle = idle[:len(idle)-1]
+			running++
+			go func() {
+				done <- finished{i: i, s: s, err: r.runEntry(ctx, s, tasks[i].e)}
+			}()
+		}
+		if running == 0 {
+			if stopErr != nil {
+				return stopErr
+			}
+			return errCycle
+		}
+		f := <-done
+		running--
+		remaining--
+		idle = append(idle, f.s)
+		for _, id := range tasks[f.i].locks {
+			locked[id]--
+		}
+		for _, j := range dependents[f.i] {
+			if waiting[j]--; waiting[j] == 0 {
+				k, _ := slices.BinarySearch(ready, j)
+				ready = slices.Insert(ready, k, j)
+			}
+		}
+		if f.err != nil && stopErr == nil {
+			stopErr = f.err
+		}
+		if stopErr == nil && ctx.Err() != nil {
+			stopErr = context.Cause(ctx)
+		}
+	}
+	return stopErr
+}
+
+// finalPhases runs post-data, privileges and materialized view refreshes.
+func (r *runner) finalPhases(ctx context.Context, post, acl, refresh []*format.Entry, byID map[uint32]*format.Entry) error {
+	if err := r.schedule(ctx, post, byID); err != nil {
+		return err
+	}
+	if err := r.runSerial(ctx, r.main, acl); err != nil {
+		return err
+	}
+	return r.schedule(ctx, refresh, byID)
+}
+
+// end turns the restore's outcome into its error: the error that stopped
+// it, else the count of errors ignored.
+func (r *runner) end(ctx context.Context, err error, complete bool) (*Result, error) {
+	if err == nil {
+		err = r.stopped()
+	}
+	if ferr := r.finish(ctx, err == nil); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil && r.opts.SingleTransaction && r.target.DB != nil {
+		r.track.note("the transaction was rolled back: nothing was restored")
+	}
+	res := r.track.result(complete && err == nil)
+	if err != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return res, fmt.Errorf("interrupted: %w", err)
+		}
+		var ee *EntryError
+		if errors.As(err, &ee) {
+			return res, fmt.Errorf("stopped at the first error: %w", err)
+		}
+		return res, err
+	}
+	if n := len(res.Errors); n > 0 {
+		return res, &IgnoredError{N: n}
+	}
+	return res, nil
+}
+
+// Run restores the archive ar into t. The returned Result is never nil and
+// says what was and was not done; the error is nil only when every
+// selected entry was restored without error.
+func Run(ctx context.Context, ar *format.Reader, t Target, opts Options) (*Result, error) {
+	entries := ar.Entries()
+	plan, err := NewPlan(entries, ar.Blocks(), opts)
+	if err != nil {
+		return &Result{}, err
+	}
+	r, err := newRunner(ar.Info(), t, opts)
+	if err != nil {
+		return &Result{}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.cancel = cancel
+	for _, list := range [][]*format.Entry{plan.Pre, plan.Data, plan.Post, plan.ACL, plan.Refresh} {
+		for _, e := range list {
+			r.track.add(e, hasSQL(e))
+		}
+	}
+	for _, u := range plan.Units {
+		r.track.addBlocks(u.Entry.ID, len(u.Blocks))
+	}
+	err = r.runPlan(ctx, ar, plan)
+	return r.end(ctx, err, true)
+}
+
+func (r *runner) runPlan(ctx context.Context, ar *format.Reader, plan *Plan) error {
+	if err := r.setup(ctx, r.opts.Jobs); err != nil {
+		return err
+	}
+	if err := r.runDrops(ctx, plan.Drops); err != nil {
+		return err
+	}
+	if err := r.runSerial(ctx, r.main, plan.Pre); err != nil {
+		return err
+	}
+	if err := r.dataPhase(ctx, ar, plan); err != nil {
+		return err
+	}
+	return r.finalPhases(ctx, plan.Post, plan.ACL, plan.Refresh, plan.byID)
+}
+
+// dataPhase runs the data entries' statements on the main session, then
+// loads the units with the workers, each worker taking the next unit.
+func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) error {
+	if r.opts.DisableTriggers {
+		for _, e := range plan.Data {
+			if e.Copy != "" {
+				if err := r.setTriggers(ctx, e, false); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, e := range plan.Data {
+		if err := r.runEntry(ctx, r.main, e); err != nil {
+			return err
+		}
+	}
+	units := make(chan Unit)
+	var wg sync.WaitGroup
+	for _, s := range r.workers {
+		wg.Go(func() {
+			for u := range units {
+				rd := &blockReader{ctx: ctx, ar: ar, blocks: u.Blocks}
+				if err := r.load(ctx, s, &u, rd); err != nil {
+					r.stop(err)
+				}
+			}
+		})
+	}
+feed:
+	for _, u := range plan.Units {
+		select {
+		case units <- u:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(units)
+	wg.Wait()
+	if err := r.stopped(); err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return context.Cause(ctx)
+	}
+	if r.opts.DisableTriggers {
+		return r.enableTriggers(ctx)
+	}
+	return nil
+}
+
+// blockReader yields the rows of a unit's blocks, reading and checking one
+// block at a time; a damaged block fails the read, and so the COPY.
+type blockReader struct {
+	ctx    context.Context
+	ar     *format.Reader
+	blocks []format.Block
+	buf    []byte
+	pos    int
+	err    error
+}
+
+func (b *blockReader) readErr() error { return b.err }
+
+func (b *blockReader) Read(p []byte) (int, error) {
+	for b.pos == len(b.buf) {
+		if len(b.blocks) == 0 {
+			return 0, io.EOF
+		}
+		if err := b.ctx.Err(); err != nil {
+			return 0, err
+		}
+		data, err := b.ar.ReadBlock(b.blocks[0], b.buf[:0])
+		if err != nil {
+			b.err = err
+			return 0, err
+		}
+		b.buf, b.pos, b.blocks = data, 0, b.blocks[1:]
+	}
+	n := copy(p, b.buf[b.pos:])
+	b.pos += n
+	return n, nil
+}
+
+// psqlConnArg is the argument of psql's \connect for database db, as
+// pg_dump writes it: "dbname='db'" with ' and \ escaped, in double quotes.
+func psqlConnArg(db string) string {
+	v := strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(db)
+	return `"` + strings.ReplaceAll("dbname='"+v+"'", `"`, `""`) + `"`
+}
+
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }

@@ -1,0 +1,279 @@
+package restore
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/pgark/pgark/format"
+)
+
+// ErrCleanStream is returned for -c on a stream: the drops must run in
+// reverse dependency order before anything is created, so they need the
+// whole table of contents, and a stream delivers post-data entries (foreign
+// keys, which block dropping the tables they reference) last.
+var ErrCleanStream = errors.New("restore: --clean needs the whole table of contents first: restore from a file, not a stream")
+
+// streamUnit is a unit read from a stream. data is its first block, owned
+// by the unit; for a chain, more delivers the following blocks and is
+// closed after the last one (or after an error chunk).
+type streamUnit struct {
+	u    *Unit
+	data []byte
+	more chan chunk
+}
+
+// chunk is a block of a chain after the first, or the error that broke the
+// chain.
+type chunk struct {
+	block format.Block
+	data  []byte
+	err   error
+}
+
+// chainReader yields a stream unit's rows, adding each further block of a
+// chain to the unit as it is read. An error chunk (the stream broke inside
+// the chain) fails the read, and so the COPY; the chain ends only when its
+// channel is closed after its last block.
+type chainReader struct {
+	ctx  context.Context
+	u    *Unit
+	buf  []byte
+	more <-chan chunk
+	err  error
+}
+
+func (c *chainReader) readErr() error { return c.err }
+
+func (c *chainReader) Read(p []byte) (int, error) {
+	for len(c.buf) == 0 {
+		if c.more == nil {
+			return 0, io.EOF
+		}
+		select {
+		case ch, ok := <-c.more:
+			switch {
+			case !ok:
+				c.more = nil
+			case ch.err != nil:
+				c.err = ch.err
+				return 0, ch.err
+			default:
+				c.buf = ch.data
+				c.u.Blocks = append(c.u.Blocks, ch.block)
+			}
+		case <-c.ctx.Done():
+			return 0, context.Cause(c.ctx)
+		}
+	}
+	n := copy(p, c.buf)
+	c.buf = c.buf[n:]
+	return n, nil
+}
+
+// RunStream restores an archive read front to back from rd (a pipe or
+// stdin) into t, never holding more than a few blocks per worker in
+// memory. Pre-data entries run as they arrive, in order, on one
+// connection; data blocks are loaded as they arrive by up to Jobs workers
+// (a full worker pool slows the reading); post-data entries, privileges and
+// refreshes, which the archive carries last, are collected and run once
+// the stream has ended cleanly. A stream that is cut short or damaged ends
+// the restore with the scanner's error, after the blocks already handed
+// out are loaded; the Result says what was done. The -L list is not
+// checked against the archive's entries (they are not known in advance).
+func RunStream(ctx context.Context, rd io.Reader, t Target, opts Options) (*Result, error) {
+	if opts.Clean && !opts.Create {
+		return &Result{}, ErrCleanStream
+	}
+	sc := format.NewScanner(ctxReader{ctx: ctx, r: rd})
+	defer sc.Close()
+	if !sc.Next() {
+		err := sc.Err()
+		if err == nil {
+			err = errors.New("format: empty archive")
+		}
+		return &Result{}, fmt.Errorf("restore: read archive: %w", err)
+	}
+	info := *sc.Record().Info
+	r, err := newRunner(info, t, opts)
+	if err != nil {
+		return &Result{}, err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.cancel = cancel
+	complete, err := r.runStream(ctx, sc)
+	return r.end(ctx, err, complete)
+}
+
+func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error) {
+	if err := r.setup(ctx, r.opts.Jobs); err != nil {
+		return false, err
+	}
+	byID := map[uint32]*format.Entry{}
+	loads := map[uint32]*format.Entry{} // selected entries whose blocks are loaded
+	var post, acl, refresh []*format.Entry
+
+	units := make(chan streamUnit, len(r.workers))
+	var wg sync.WaitGroup
+	for _, s := range r.workers {
+		wg.Go(func() {
+			for su := range units {
+				rd := &chainReader{ctx: ctx, u: su.u, buf: su.data, more: su.more}
+				if err := r.load(ctx, s, su.u, rd); err != nil {
+					r.stop(err)
+				}
+				// A COPY that failed early leaves the rest of its chain
+				// unread; drain it so the reader is not blocked.
+				if su.more != nil {
+					for range su.more {
+					}
+				}
+			}
+		})
+	}
+	var chain chan chunk // the chain being read, if any
+	send := func(su streamUnit) bool {
+		select {
+		case units <- su:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	scanErr := func() error {
+		for sc.Next() {
+			if err := ctx.Err(); err != nil {
+				return nil
+			}
+			rec := sc.Record()
+			switch rec.Kind {
+			case format.RecordEntry:
+				e := rec.Entry
+				byID[e.ID] = e
+				if !r.opts.Selects(e) {
+					continue
+				}
+				r.track.add(e, hasSQL(e))
+				switch PhaseOf(e) {
+				case PhasePre:
+					if err := r.runEntry(ctx, r.main, e); err != nil {
+						r.stop(err)
+						return nil
+					}
+				case PhaseData:
+					if r.opts.DisableTriggers && e.Copy != "" {
+						if err := r.setTriggers(ctx, e, false); err != nil {
+							r.stop(err)
+							return nil
+						}
+					}
+					if err := r.runEntry(ctx, r.main, e); err != nil {
+						r.stop(err)
+						return nil
+					}
+					if e.Copy != "" {
+						loads[e.ID] = e
+					}
+				case PhasePost:
+					post = append(post, e)
+				case PhaseACL:
+					acl = append(acl, e)
+				case PhaseRefresh:
+					refresh = append(refresh, e)
+				}
+			case format.RecordData:
+				b := rec.Block
+				if chain != nil {
+					// The scanner checked that this is the chain's next block.
+					// The scanner checked that this is the chain's next
+					// block. The worker always reads or drains the chain.
+					r.track.addBlocks(b.Entry, 1)
+					chain <- chunk{block: b, data: bytes.Clone(rec.Data)}
+					if !b.Continues {
+						close(chain)
+						chain = nil
+					}
+					if ctx.Err() != nil {
+						return nil
+					}
+					continue
+				}
+				e := loads[b.Entry]
+				if e == nil {
+					continue // not selected (a chain of it is skipped block by block)
+				}
+				su := streamUnit{u: &Unit{Entry: e, Blocks: []format.Block{b}}, data: bytes.Clone(rec.Data)}
+				if b.Continues {
+					su.more = make(chan chunk, 1)
+				}
+				r.track.addBlocks(b.Entry, 1)
+				if !send(su) {
+					return nil
+				}
+				chain = su.more
+			}
+		}
+		return sc.Err()
+	}()
+	if chain != nil {
+		err := scanErr
+		if err == nil {
+			err = context.Cause(ctx)
+		}
+		if err == nil {
+			err = errors.New("restore: stream ended inside a chain of blocks")
+		}
+		// Never just close: a COPY fed a chain cut short would load a
+		// partial last row. The worker reads or drains the chain, so this
+		// send completes.
+		chain <- chunk{err: err}
+		close(chain)
+	}
+	close(units)
+	wg.Wait()
+	if scanErr != nil {
+		// Enable the triggers again on what was loaded, then say what
+		// never arrived.
+		if r.opts.DisableTriggers && r.stopped() == nil {
+			_ = r.enableTriggers(ctx)
+		}
+		r.track.note("the rest of the archive, which never arrived; the post-data entries and privileges received were not run")
+		if errors.Is(scanErr, format.ErrTruncated) {
+			return false, fmt.Errorf("the archive stream ends early, after %d bytes: %w", sc.Offset(), scanErr)
+		}
+		return false, fmt.Errorf("read archive at offset %d: %w", sc.Offset(), scanErr)
+	}
+	if err := r.stopped(); err != nil {
+		return false, err
+	}
+	if err := ctx.Err(); err != nil {
+		return false, context.Cause(ctx)
+	}
+	if r.opts.DisableTriggers {
+		if err := r.enableTriggers(ctx); err != nil {
+			return false, err
+		}
+	}
+	if err := r.finalPhases(ctx, post, acl, refresh, byID); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// ctxReader ends a sequential read at the first Read after ctx is done. A
+// Read already blocked on an idle pipe stays blocked until data or EOF.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, context.Cause(c.ctx)
+	}
+	return c.r.Read(p)
+}
