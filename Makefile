@@ -1,5 +1,5 @@
 # Thin wrappers around the go tool; every target is phony.
-.PHONY: build test fuzz bench lint
+.PHONY: build test fuzz bench lint demo
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -38,6 +38,11 @@ fuzz:
 # pg_dump / pg_restore (bench/) will replace it once it exists.
 bench:
 	go test -run '^$$' -bench . ./...
+
+# The main job end to end on a throwaway PostgreSQL: dump, list, verify,
+# restore into a new database, and a check that both match.
+demo:
+	bash scripts/demo.sh
 
 lint:
 	@unformatted=$$(find . -name '*.go' -not -path './.git/*' -not -path './.cache/*' -print0 | xargs -0 -r gofmt -l); \
