@@ -57,8 +57,9 @@ echo "== sample database 'shop'"
 echo "== pgark dump -j 2 -f $work/shop.pgark shop"
 "$pgark" dump -j 2 -f "$work/shop.pgark" shop
 echo "== pgark list"
-"$pgark" list "$work/shop.pgark" | head -25
-echo "   ..."
+"$pgark" list "$work/shop.pgark" >"$work/shop.list"
+head -25 "$work/shop.list"
+echo "   ... ($(grep -c '^[0-9]' "$work/shop.list") entries)"
 echo "== pgark verify"
 "$pgark" verify "$work/shop.pgark"
 echo "== pgark restore -j 2 -d restored"
