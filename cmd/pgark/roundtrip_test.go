@@ -44,7 +44,12 @@ func newRoundTrip(t *testing.T) *roundTrip {
 	require.NoError(t, err)
 	c.Exec(t, "postgres", `CREATE ROLE alice; CREATE ROLE "Bob Smith";`)
 	c.CreateDB(t, "src")
-	rt.runPsql("src", "-f", filepath.Join("testdata", "roundtrip", "corpus.sql"))
+	// corpus.sql, then further corpus-*.sql files in name order.
+	more, err := filepath.Glob(filepath.Join("testdata", "roundtrip", "corpus-*.sql"))
+	require.NoError(t, err)
+	for _, f := range append([]string{filepath.Join("testdata", "roundtrip", "corpus.sql")}, more...) {
+		rt.runPsql("src", "-f", f)
+	}
 	return rt
 }
 
