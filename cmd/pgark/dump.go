@@ -208,6 +208,7 @@ func runDump(ctx context.Context, o *dumpOptions, args []string) error {
 	if err := o.conn.SetPositional(args); err != nil {
 		return &usageError{cmd: "pgark dump", err: err}
 	}
+	o.conn.Prompt = promptPassword
 	if opts.Connector, err = o.conn.Connector(ctx); err != nil {
 		return fmt.Errorf("dump: %w", err)
 	}

@@ -196,6 +196,7 @@ func runRestore(ctx context.Context, o *restoreOptions, args []string) error {
 		}
 		target.Script = out
 	default:
+		o.conn.Prompt = promptPassword
 		c, err := o.conn.Connector(ctx)
 		if err != nil {
 			return fmt.Errorf("restore: %w", err)
