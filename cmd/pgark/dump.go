@@ -62,8 +62,10 @@ the archive goes to stdout.
 bare level N as pg_dump does (0 meaning none).
 
 As in pg_dump, -s leaves out table data, sequence values and materialized
-view refreshes, -a keeps only table data and sequence values, and --section
-keeps the named sections; comments and privileges go with their object.
+view refreshes, and --section keeps the named sections; comments and
+privileges go with their object. -a keeps table data and sequence values
+and, unlike pg_dump, the refreshes of populated materialized views, so that
+a schema-only restore followed by a data-only one brings them back too.
 -j needs no directory format: every archive is one file.`
 
 func newDumpCmd() *cobra.Command {
