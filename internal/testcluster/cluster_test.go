@@ -255,51 +255,44 @@ func TestBadConfigReportsServerLog(t *testing.T) {
 // Run scripts/install-postgres.sh 13 14 16 17 18 to have more of them.
 func TestEveryMajor(t *testing.T) {
 	t.Parallel()
-	majors := testcluster.Majors()
-	if len(majors) == 0 {
-		testcluster.Start(t) // skips, or fails in CI
-	}
-	t.Logf("majors available: %v", majors)
-	for _, major := range majors {
-		t.Run(strconv.Itoa(major), func(t *testing.T) {
-			t.Parallel()
-			c := testcluster.Start(t, testcluster.WithMajor(major))
-			require.Equal(t, major, c.Major())
-			num, err := strconv.Atoi(c.QueryValue(t, "postgres", "SHOW server_version_num"))
-			require.NoError(t, err)
-			assert.Equal(t, major, num/10000)
-			assert.Equal(t, "on", c.QueryValue(t, "postgres", "SHOW data_checksums"))
-			cols := identifySystem(t, c.ConnString("postgres")+" replication=true")
-			assert.NotEmpty(t, cols["systemid"])
+	t.Logf("majors available: %v", testcluster.Majors())
+	testcluster.EachMajor(t, func(t *testing.T, c *testcluster.Cluster) {
+		major := c.Major()
+		require.Equal(t, "pg"+strconv.Itoa(major), t.Name()[strings.LastIndex(t.Name(), "/")+1:])
+		num, err := strconv.Atoi(c.QueryValue(t, "postgres", "SHOW server_version_num"))
+		require.NoError(t, err)
+		assert.Equal(t, major, num/10000)
+		assert.Equal(t, "on", c.QueryValue(t, "postgres", "SHOW data_checksums"))
+		cols := identifySystem(t, c.ConnString("postgres")+" replication=true")
+		assert.NotEmpty(t, cols["systemid"])
 
-			// A client tool from whichever installation has it.
-			psql, err := c.ClientBin("psql")
-			require.NoError(t, err)
-			cmd := exec.CommandContext(testContext(t), psql, "-XAtc", "SELECT current_setting('server_version_num')")
-			cmd.Env = append(os.Environ(), c.Env("postgres")...)
+		// A client tool from whichever installation has it.
+		psql, err := c.ClientBin("psql")
+		require.NoError(t, err)
+		cmd := exec.CommandContext(testContext(t), psql, "-XAtc", "SELECT current_setting('server_version_num')")
+		cmd.Env = append(os.Environ(), c.Env("postgres")...)
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Equal(t, strconv.Itoa(num), strings.TrimSpace(string(out)))
+
+		// pg_dump, the oracle of later tests, when it is not older
+		// than the server (it refuses those).
+		pgDump, err := c.ClientBin("pg_dump")
+		require.NoError(t, err)
+		out, err = exec.CommandContext(testContext(t), pgDump, "--version").Output()
+		require.NoError(t, err)
+		if dumpMajor(t, string(out)) >= major {
+			c.Exec(t, "postgres", "CREATE TABLE items (id int PRIMARY KEY, name text)")
+			cmd := exec.CommandContext(testContext(t), pgDump, "-d", c.ConnString("postgres"), "--table=items")
 			out, err := cmd.CombinedOutput()
 			require.NoError(t, err, "%s", out)
-			assert.Equal(t, strconv.Itoa(num), strings.TrimSpace(string(out)))
+			assert.Contains(t, string(out), "CREATE TABLE public.items")
+		}
 
-			// pg_dump, the oracle of later tests, when it is not older
-			// than the server (it refuses those).
-			pgDump, err := c.ClientBin("pg_dump")
-			require.NoError(t, err)
-			out, err = exec.CommandContext(testContext(t), pgDump, "--version").Output()
-			require.NoError(t, err)
-			if dumpMajor(t, string(out)) >= major {
-				c.Exec(t, "postgres", "CREATE TABLE items (id int PRIMARY KEY, name text)")
-				cmd := exec.CommandContext(testContext(t), pgDump, "-d", c.ConnString("postgres"), "--table=items")
-				out, err := cmd.CombinedOutput()
-				require.NoError(t, err, "%s", out)
-				assert.Contains(t, string(out), "CREATE TABLE public.items")
-			}
-
-			ctx := testContext(t)
-			require.NoError(t, c.Restart(ctx))
-			require.NoError(t, c.Stop(ctx))
-		})
-	}
+		ctx := testContext(t)
+		require.NoError(t, c.Restart(ctx))
+		require.NoError(t, c.Stop(ctx))
+	})
 }
 
 // dumpMajor reads "pg_dump (PostgreSQL) 15.18 (Debian ...)".

@@ -3,12 +3,33 @@ package testcluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 )
+
+// EachMajor runs fn in a parallel subtest per PostgreSQL major installed on
+// the machine (Majors), named pg13, pg15..., each with its own cluster
+// started with opts. With none installed it runs once on whatever Start
+// finds, so that Start skips, or fails in CI.
+func EachMajor(t *testing.T, fn func(t *testing.T, c *Cluster), opts ...Option) {
+	t.Helper()
+	majors := Majors()
+	if len(majors) == 0 {
+		t.Run("default", func(t *testing.T) { fn(t, Start(t, opts...)) })
+		return
+	}
+	for _, major := range majors {
+		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
+			t.Parallel()
+			fn(t, Start(t, append(slices.Clone(opts), WithMajor(major))...))
+		})
+	}
+}
 
 // helperTimeout bounds Exec, QueryValue and CreateDB.
 const helperTimeout = 2 * time.Minute
