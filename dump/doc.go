@@ -26,6 +26,23 @@
 // longer than a block becomes one block of its own, which the format
 // writer chains. Blocks of different tables interleave in the archive.
 //
+// # Large objects
+//
+// Large objects come from the catalog in groups of up to a thousand of one
+// owner and ACL: a BLOB METADATA entry (pre-data: lo_create of each, so -s
+// keeps it, with its comments and privileges) and a BLOBS entry (data, so
+// -a keeps it), whose contents are copied like a table's: one
+// COPY (query) TO STDOUT per group yields rows (OID, offset, 256 KiB of
+// bytes) read with lo_get, which reads as of the dump's snapshot. A
+// recursive query cuts each large object into chunks on the server, so a
+// group is one round trip however small its members, and no large object
+// is ever held whole, however big. The rows are cut into blocks like table
+// rows (format/SPEC.md, "Entry kinds"). Unlike pg_dump 15, -s keeps the
+// large objects' metadata and -a leaves it out: a schema-only dump
+// restored, then a data-only one, gives every large object back. Reading
+// a large object needs the SELECT privilege on it, as with pg_dump. Groups
+// are copied after the tables, their size being unknown.
+//
 // # Concurrency and memory
 //
 // Run uses Jobs worker connections (the leader itself with one job). Each

@@ -160,3 +160,42 @@ func TestOptionsValidate(t *testing.T) {
 		assert.ErrorContains(t, o.validate(), tc.err)
 	}
 }
+
+func TestPlanLargeObjects(t *testing.T) {
+	lo := schema.Ref{Class: schema.ClassPgLargeObject, OID: 5}
+	objs, err := schema.Sort([]*schema.Object{
+		{Ref: lo, Kind: schema.KindBlobMetadata, Name: "5..6", Owner: "alice", Ident: "LARGE OBJECT 5\nLARGE OBJECT 6",
+			Create: "SELECT pg_catalog.lo_create('5');\nSELECT pg_catalog.lo_create('6');", LargeObjects: []uint32{5, 6}},
+		{Ref: lo, Kind: schema.KindACL, Name: "LARGE OBJECTS 5..6", Owner: "alice", Create: "GRANT ...;", Deps: []schema.Ref{lo}},
+		{Ref: schema.Ref{Class: lo.Class, OID: 5, Sub: -1}, Kind: schema.KindBlobs, Name: "5..6", Owner: "alice",
+			Deps: []schema.Ref{lo}, LargeObjects: []uint32{5, 6}},
+	})
+	require.NoError(t, err)
+
+	p, err := makePlan(objs, &Options{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"BLOB METADATA", "ACL", "BLOBS"}, kinds(p))
+	blobs := p.entries[2]
+	assert.Equal(t, format.SectionData, blobs.Section)
+	assert.Equal(t, blobsCopyFrom, blobs.Copy)
+	assert.Equal(t, []uint32{p.entries[0].ID}, blobs.Deps)
+	assert.Equal(t, "LARGE OBJECT 5\nLARGE OBJECT 6", p.entries[0].Ident)
+	require.Len(t, p.tables, 1)
+	assert.True(t, p.tables[0].lo, "no table to lock")
+	assert.Contains(t, p.tables[0].copyTo, `pg_catalog.unnest('{5,6}'::pg_catalog.oid[])`)
+	assert.Contains(t, p.tables[0].copyTo, "pg_catalog.lo_get(")
+	assert.Empty(t, lockTargets(objs))
+
+	// -s keeps the metadata (and privileges), -a the contents.
+	p, err = makePlan(objs, &Options{SchemaOnly: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"BLOB METADATA", "ACL"}, kinds(p))
+	assert.Empty(t, p.tables)
+	p, err = makePlan(objs, &Options{DataOnly: true})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"BLOBS"}, kinds(p))
+
+	objs[2].LargeObjects = nil
+	_, err = makePlan(objs, &Options{})
+	assert.ErrorContains(t, err, "names no large objects")
+}

@@ -305,7 +305,7 @@ func (d *dumper) worker(ctx context.Context, id int, tables <-chan table, aw *fo
 // snapshot. Workers lock each table first with NOWAIT.
 func (d *dumper) copyAll(ctx context.Context, pc *pgconn.PgConn, worker int, tables []table, aw *format.Writer, lock bool) error {
 	for _, t := range tables {
-		if lock {
+		if lock && !t.lo {
 			_, err := pc.Exec(ctx, "LOCK TABLE "+t.relation+" IN ACCESS SHARE MODE NOWAIT").ReadAll()
 			if err != nil {
 				var pgErr *pgconn.PgError

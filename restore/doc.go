@@ -32,7 +32,21 @@
 //
 // After each Create, an entry with an owner and an Ident gets
 // ALTER <Ident> OWNER TO <owner> as a statement of its own (unless -O), so
-// a missing role fails that statement only.
+// a missing role fails that statement only; an Ident of several lines (a
+// BLOB METADATA group of large objects) gets one ALTER per line, sent
+// together.
+//
+// # Large objects
+//
+// BLOB METADATA entries (pre-data) create large objects with lo_create;
+// their BLOBS entries (data) carry the contents as rows (OID, offset,
+// bytes). A worker loads each block of them in a transaction of its own:
+// CREATE TEMP TABLE IF NOT EXISTS pgark_lo, COPY the block into it,
+// SELECT lo_put(...) of every row, TRUNCATE; so blocks of large objects
+// load in parallel like table data, a failed block writes nothing, and
+// memory stays one block per worker. Scripts hold the same statements.
+// With -c, lo_unlink drops them (--if-exists: only those that exist, as
+// pg_restore writes it); --disable-triggers leaves BLOBS alone.
 //
 // # Errors
 //

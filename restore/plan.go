@@ -22,6 +22,7 @@ var (
 	kindComment     = string(schema.KindComment)
 	kindACL         = string(schema.KindACL)
 	kindMatViewData = string(schema.KindMatViewData)
+	kindBlobs       = string(schema.KindBlobs)
 )
 
 // Phase is when an entry runs. Phases run one after the other.
@@ -95,13 +96,29 @@ func (o *Options) Selects(e *format.Entry) bool {
 }
 
 // ownerSQL is the statement that gives e its owner, or "" when it has none
-// of its own or -O was given.
+// of its own or -O was given. An entry that stands for several objects (a
+// BLOB METADATA group of large objects) has one Ident line per object, and
+// gets one statement for each.
 func (o *Options) ownerSQL(e *format.Entry) string {
 	if o.NoOwner || e.Owner == "" || e.Ident == "" {
 		return ""
 	}
-	return "ALTER " + e.Ident + " OWNER TO " + schema.Ident(e.Owner) + ";"
+	var b strings.Builder
+	for l := range strings.Lines(e.Ident) {
+		if l = strings.TrimSuffix(l, "\n"); l == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString("ALTER " + l + " OWNER TO " + schema.Ident(e.Owner) + ";")
+	}
+	return b.String()
 }
+
+// hasTriggers says whether e's data goes into a table whose triggers
+// --disable-triggers disables: any data entry with a Copy but BLOBS.
+func hasTriggers(e *format.Entry) bool { return e.Copy != "" && e.Kind != kindBlobs }
 
 // Unit is one COPY: a data block, or a chain of blocks holding one row
 // that is larger than a block, fed to a single COPY.
@@ -352,6 +369,14 @@ func ifExistsLine(l string) string {
 	trimmed := strings.TrimLeft(l, " \t")
 	indent := l[:len(l)-len(trimmed)]
 	if strings.Contains(trimmed, " IF EXISTS ") {
+		return l
+	}
+	// A large object: SELECT pg_catalog.lo_unlink('oid'); becomes what
+	// pg_restore writes, an unlink of what pg_largeobject_metadata has.
+	if oid, ok := strings.CutPrefix(trimmed, "SELECT pg_catalog.lo_unlink('"); ok {
+		if oid, ok = strings.CutSuffix(oid, "');"); ok && oid != "" && strings.Trim(oid, "0123456789") == "" {
+			return indent + "SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '" + oid + "';"
+		}
 		return l
 	}
 	switch {

@@ -25,6 +25,10 @@ func TestIfExists(t *testing.T) {
 		{`DROP TABLE IF EXISTS "s"."t";`, `DROP TABLE IF EXISTS "s"."t";`},
 		{"DROP INDEX \"s\".\"a\";\nDROP INDEX \"s\".\"b\";", "DROP INDEX IF EXISTS \"s\".\"a\";\nDROP INDEX IF EXISTS \"s\".\"b\";"},
 		{`SELECT 1;`, `SELECT 1;`},
+		{"SELECT pg_catalog.lo_unlink('16385');\nSELECT pg_catalog.lo_unlink('16386');",
+			"SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '16385';\n" +
+				"SELECT pg_catalog.lo_unlink(oid) FROM pg_catalog.pg_largeobject_metadata WHERE oid = '16386';"},
+		{`SELECT pg_catalog.lo_unlink('1 OR true');`, `SELECT pg_catalog.lo_unlink('1 OR true');`},
 	} {
 		assert.Equal(t, tc.want, IfExists(tc.in), tc.in)
 	}
@@ -144,4 +148,20 @@ func TestTasks(t *testing.T) {
 	require.NoError(t, err)
 	tasks = newTasks(p2.byID, []*format.Entry{p2.byID[9], p2.byID[13]})
 	assert.Equal(t, []int{0}, tasks[1].deps, "comment 13 waits for 9 through index 10")
+}
+
+func TestLargeObjectEntries(t *testing.T) {
+	meta := &format.Entry{ID: 1, Section: format.SectionPreData, Kind: "BLOB METADATA", Name: "5..6", Owner: "Bob Smith",
+		Ident: "LARGE OBJECT 5\nLARGE OBJECT 6", Create: "SELECT pg_catalog.lo_create('5');\nSELECT pg_catalog.lo_create('6');"}
+	o := Options{}
+	assert.Equal(t, "ALTER LARGE OBJECT 5 OWNER TO \"Bob Smith\";\nALTER LARGE OBJECT 6 OWNER TO \"Bob Smith\";", o.ownerSQL(meta))
+	o.NoOwner = true
+	assert.Empty(t, o.ownerSQL(meta))
+
+	blobs := &format.Entry{ID: 2, Section: format.SectionData, Kind: "BLOBS", Copy: blobsCopy, Deps: []uint32{1}}
+	data := &format.Entry{ID: 3, Section: format.SectionData, Kind: "TABLE DATA", Copy: `COPY "s"."t" FROM stdin;`}
+	assert.Equal(t, PhasePre, PhaseOf(meta))
+	assert.Equal(t, PhaseData, PhaseOf(blobs))
+	assert.False(t, hasTriggers(blobs), "--disable-triggers has no table to touch")
+	assert.True(t, hasTriggers(data))
 }

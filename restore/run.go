@@ -568,6 +568,9 @@ func (r *runner) enableTriggers(ctx context.Context) error {
 func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) error {
 	first := u.Blocks[0].Seq
 	r.verbose("loading %s %s block %d", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first)
+	if u.Entry.Kind == kindBlobs {
+		return r.loadBlobs(ctx, s, u, rd)
+	}
 	if err := s.copyFrom(ctx, u.Entry.Copy, rd); err != nil {
 		// The server only echoes a reader's failure ("COPY from stdin
 		// failed: ..."); report the failure itself (a damaged block).
@@ -752,7 +755,7 @@ func (r *runner) runPlan(ctx context.Context, ar *format.Reader, plan *Plan) err
 func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) error {
 	if r.opts.DisableTriggers {
 		for _, e := range plan.Data {
-			if e.Copy != "" {
+			if hasTriggers(e) {
 				if err := r.setTriggers(ctx, e, false); err != nil {
 					return err
 				}

@@ -165,7 +165,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 						return nil
 					}
 				case PhaseData:
-					if r.opts.DisableTriggers && e.Copy != "" {
+					if r.opts.DisableTriggers && hasTriggers(e) {
 						if err := r.setTriggers(ctx, e, false); err != nil {
 							r.stop(err)
 							return nil

@@ -34,6 +34,7 @@ type Kind string
 // kindInfo's priority.
 const (
 	KindSchema          Kind = "SCHEMA"
+	KindShellType       Kind = "SHELL TYPE"
 	KindType            Kind = "TYPE"
 	KindDomain          Kind = "DOMAIN"
 	KindFunction        Kind = "FUNCTION"
@@ -49,11 +50,19 @@ const (
 	KindConstraint      Kind = "CONSTRAINT"
 	KindCheckConstraint Kind = "CHECK CONSTRAINT"
 	KindIndex           Kind = "INDEX"
+	KindRule            Kind = "RULE"
 	KindTrigger         Kind = "TRIGGER"
 	KindFKConstraint    Kind = "FK CONSTRAINT"
 	KindMatViewData     Kind = "MATERIALIZED VIEW DATA"
 	KindComment         Kind = "COMMENT"
 	KindACL             Kind = "ACL"
+	// KindBlobMetadata is a group of large objects of one owner and one
+	// ACL: lo_create of each (pg_dump 17's "BLOB METADATA"). Its Ident has
+	// one line per large object, "LARGE OBJECT <oid>".
+	KindBlobMetadata Kind = "BLOB METADATA"
+	// KindBlobs is the contents of a group of large objects, which the
+	// dump reads in chunks (pg_dump's "BLOBS").
+	KindBlobs Kind = "BLOBS"
 )
 
 // kindInfo holds each kind's section and sort priority, after pg_dump's
@@ -67,6 +76,7 @@ var kindInfo = map[Kind]struct {
 	priority int
 }{
 	KindSchema:          {SectionPreData, 1},
+	KindShellType:       {SectionPreData, 6},
 	KindType:            {SectionPreData, 6},
 	KindDomain:          {SectionPreData, 6},
 	KindFunction:        {SectionPreData, 8},
@@ -77,11 +87,14 @@ var kindInfo = map[Kind]struct {
 	KindSequence:        {SectionPreData, 20},
 	KindSequenceOwnedBy: {SectionPreData, 21},
 	KindDefault:         {SectionPreData, 23},
+	KindBlobMetadata:    {SectionPreData, 24}, // pg_dump's PRIO_LARGE_OBJECT
 	KindTableData:       {SectionData, 30},
 	KindSequenceSet:     {SectionData, 31},
+	KindBlobs:           {SectionData, 32}, // PRIO_LARGE_OBJECT_DATA
 	KindConstraint:      {SectionPostData, 40},
 	KindCheckConstraint: {SectionPostData, 40},
 	KindIndex:           {SectionPostData, 41},
+	KindRule:            {SectionPostData, 43},
 	KindTrigger:         {SectionPostData, 45},
 	KindFKConstraint:    {SectionPostData, 46},
 	KindMatViewData:     {SectionPostData, 60},
@@ -153,6 +166,9 @@ type Object struct {
 	Separate bool // for a part: dumped as its own object
 	// Data describes a table's rows, for KindTableData.
 	Data *TableData
+	// LargeObjects are the OIDs of the large objects of a
+	// KindBlobMetadata or KindBlobs object, ascending.
+	LargeObjects []uint32
 	// ID is the dump id Sort assigns: 1, 2, 3... in restore order.
 	ID int
 	// DepIDs are the IDs of the objects in the dump this one must follow,

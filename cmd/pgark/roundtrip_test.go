@@ -129,6 +129,7 @@ func (rt *roundTrip) rows(db string) map[string][]string {
 		out["sequence "+s] = []string{fmt.Sprint(v)}
 	}
 	require.NoError(rt.t, seqs.Err())
+	out["large objects"] = largeObjects(rt.t, conn)
 	return out
 }
 
@@ -198,6 +199,8 @@ func TestLogicalRoundTrip(t *testing.T) {
 		require.Contains(t, rt.differences("src", "from_file"), "changed")
 		rt.c.Exec(t, "from_file", `DELETE FROM public.customers WHERE email = 'c@d'`)
 		require.Contains(t, rt.differences("src", "from_file"), `rows of public.customers differ`)
+		rt.c.Exec(t, "from_file", `SELECT lo_put(424242, 0, 'J')`)
+		require.Contains(t, rt.differences("src", "from_file"), `rows of large objects differ`)
 	})
 
 	t.Run("stdin", func(t *testing.T) {

@@ -141,7 +141,7 @@ func addDependencies(ctx context.Context, q Querier, objs []*schema.Object) erro
 	byRef := map[schema.Ref][]*schema.Object{}
 	index := func(o *schema.Object) {
 		switch o.Kind {
-		case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment, schema.KindACL, schema.KindSequenceOwnedBy:
+		case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment, schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs:
 			return // these share their owner's Ref; the loaders give them their deps
 		}
 		byRef[o.Ref.Whole()] = append(byRef[o.Ref.Whole()], o)
@@ -165,7 +165,12 @@ func addDependencies(ctx context.Context, q Querier, objs []*schema.Object) erro
 	var obj, ref schema.Ref
 	seen := map[*schema.Object]map[schema.Ref]bool{}
 	_, err = pgx.ForEachRow(rows, []any{&obj.Class, &obj.OID, &obj.Sub, &ref.Class, &ref.OID, &ref.Sub}, func() error {
-		targets := byRef[canon(obj).Whole()]
+		// An object the dump holds by its own identity (a view's
+		// definition, which is a part of the view) keeps its dependencies.
+		targets := byRef[obj.Whole()]
+		if len(targets) == 0 {
+			targets = byRef[canon(obj).Whole()]
+		}
 		if len(targets) == 0 {
 			return nil
 		}
