@@ -13,12 +13,14 @@ import (
 var derived = map[Kind]bool{
 	KindTableData: true, KindSequenceSet: true, KindMatViewData: true,
 	KindComment: true, KindACL: true, KindSequenceOwnedBy: true,
+	KindShellType: true,
 }
 
 // node is a unit of ordering: a top-level object, or a part split off.
 type node struct {
 	obj    *Object
 	parent *node // for a separate part
+	shell  *node // for a type that has a shell: the shell
 	index  int   // position in the priority order
 	edges  []edge
 }
@@ -30,38 +32,68 @@ type edge struct {
 	via *Object
 }
 
+// shellDep is a function's dependency on a type that Sort has sent to the
+// type's shell instead, to break the loop between a type and its I/O
+// functions.
+type shellDep struct {
+	fn  *Object
+	typ Ref
+}
+
 // Sort orders objects for restore, the way pg_dump does: by kind priority,
 // then schema and name, adjusted as little as possible so that every
 // object follows what it depends on. It assigns IDs 1..n in that order and
 // sets DepIDs. Parts (a table's CHECK constraints and defaults) stay inside
 // their parent unless that makes a loop: then, as pg_dump does, the part is
 // split off into an object of its own, which Sort returns in its place.
-// A loop it cannot break is an error that names its members.
+//
+// A view's definition is such a part (of Kind RULE): split off, the view is
+// created with a dummy definition of the right columns and the part
+// replaces it in post-data, as pg_dump does. A part that needs an object of
+// a later section than its parent's (a view's definition that needs a
+// primary key) is split off too.
+//
+// A type and its I/O functions (or a range type and its canonical
+// function) need each other. As pg_dump does, the loader gives such a type
+// a shell (an object of Kind SHELL TYPE and the type's Ref, "CREATE TYPE
+// s.t;"), and Sort makes each function the type depends on depend on the
+// shell instead of the type. A shell needs nothing but its schema, whatever
+// its Deps say (the catalog hands it the type's). Shells no function needs
+// are left out of the result.
 func Sort(objs []*Object) ([]*Object, error) {
+	toShell := map[shellDep]bool{}
 	for attempt := 0; ; attempt++ {
-		nodes := buildGraph(objs)
+		nodes := buildGraph(objs, toShell)
+		if splitAcrossSections(nodes) {
+			continue
+		}
 		order, loop := topoSort(nodes)
 		if len(order) == len(nodes) {
-			return finish(order), nil
+			return finish(dropUnusedShells(order)), nil
 		}
 		if loop == nil {
 			return nil, fmt.Errorf("schema: sort stalled on %d objects without finding a loop", len(nodes)-len(order))
 		}
-		if !splitPart(loop) {
+		if !useShell(loop, toShell) && !splitPart(loop) {
 			return nil, fmt.Errorf("schema: dependency loop that cannot be broken: %s", describeLoop(loop))
 		}
 	}
 }
 
-// buildGraph makes the nodes, in priority order, and their edges.
-func buildGraph(objs []*Object) []*node {
+// buildGraph makes the nodes, in priority order, and their edges; toShell
+// says which functions' dependencies on types go to the types' shells.
+func buildGraph(objs []*Object, toShell map[shellDep]bool) []*node {
 	var nodes []*node
-	byRef := map[Ref]*node{} // defining objects and parts, by catalog identity
+	byRef := map[Ref]*node{}   // defining objects and parts, by catalog identity
+	shellOf := map[Ref]*node{} // shell types, by their type's identity
 	for _, o := range objs {
 		n := &node{obj: o}
 		nodes = append(nodes, n)
 		if !derived[o.Kind] {
 			byRef[o.Ref] = n
+		}
+		if o.Kind == KindShellType {
+			shellOf[o.Ref] = n
 		}
 		for _, p := range o.Parts {
 			if p.Separate {
@@ -71,6 +103,11 @@ func buildGraph(objs []*Object) []*node {
 			} else {
 				byRef[p.Ref] = n
 			}
+		}
+	}
+	for r, sh := range shellOf {
+		if t := byRef[r]; t != nil && t.obj.Kind == KindType {
+			t.shell = sh
 		}
 	}
 	resolve := func(r Ref) *node {
@@ -110,12 +147,19 @@ func buildGraph(objs []*Object) []*node {
 		n.index = i
 	}
 	add := func(from *node, r Ref, via *Object) {
-		if to := resolve(r); to != nil && to != from {
+		to := resolve(r)
+		if to != nil && to.obj.Kind == KindType && toShell[shellDep{fn: from.obj, typ: to.obj.Ref}] {
+			to = shellOf[to.obj.Ref]
+		}
+		if to != nil && to != from {
 			from.edges = append(from.edges, edge{to: to, via: via})
 		}
 	}
 	for _, n := range nodes {
 		for _, r := range n.obj.Deps {
+			if n.obj.Kind == KindShellType && r.Class != ClassPgNamespace {
+				continue // a shell needs its schema only
+			}
 			add(n, r, nil)
 		}
 		if n.parent != nil {
@@ -149,10 +193,12 @@ func buildGraph(objs []*Object) []*node {
 	return nodes
 }
 
-// kindRank breaks ties between objects of one name: the object, then its
-// comment, then its ACL.
+// kindRank breaks ties between objects of one name: a type's shell, the
+// object, then its comment, then its ACL.
 func kindRank(k Kind) int {
 	switch k {
+	case KindShellType:
+		return 0
 	case KindComment:
 		return 2
 	case KindACL:
@@ -259,6 +305,58 @@ func splitPart(loop []edge) bool {
 		}
 	}
 	return false
+}
+
+// splitAcrossSections splits off the inline parts that need an object of a
+// later section than their parent's (a view grouping by a table's primary
+// key needs the constraint, in post-data), as pg_dump does. It reports
+// whether it split any.
+func splitAcrossSections(nodes []*node) bool {
+	split := false
+	for _, n := range nodes {
+		for _, e := range n.edges {
+			if e.via != nil && !e.via.Separate && e.to.obj.Section() > n.obj.Section() {
+				e.via.Separate = true
+				split = true
+			}
+		}
+	}
+	return split
+}
+
+// useShell breaks a loop between a type and a function it depends on (its
+// input or output function, a range's canonical function) by making the
+// function depend on the type's shell instead, as pg_dump does. It reports
+// whether the loop had such an edge whose type has a shell.
+func useShell(loop []edge, toShell map[shellDep]bool) bool {
+	for i, e := range loop {
+		from := loop[(i+len(loop)-1)%len(loop)].to
+		if e.via != nil || e.to.shell == nil || (from.obj.Kind != KindFunction && from.obj.Kind != KindProcedure) {
+			continue
+		}
+		if !slices.ContainsFunc(e.to.edges, func(b edge) bool { return b.to == from }) {
+			continue // the type does not need this function itself
+		}
+		k := shellDep{fn: from.obj, typ: e.to.obj.Ref}
+		if !toShell[k] {
+			toShell[k] = true
+			return true
+		}
+	}
+	return false
+}
+
+// dropUnusedShells leaves out the shell types no function depends on.
+func dropUnusedShells(order []*node) []*node {
+	used := map[*node]bool{}
+	for _, n := range order {
+		for _, e := range n.edges {
+			if e.to.obj.Kind == KindShellType {
+				used[e.to] = true
+			}
+		}
+	}
+	return slices.DeleteFunc(order, func(n *node) bool { return n.obj.Kind == KindShellType && !used[n] })
 }
 
 func describeLoop(loop []edge) string {

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -23,10 +24,13 @@ func (f *features) hasDomainNotNullConstraints() bool { return f.atLeast(170000)
 // hasMaintainPrivilege: tables have the MAINTAIN privilege (PostgreSQL 17).
 func (f *features) hasMaintainPrivilege() bool { return f.atLeast(170000) }
 
+// hasSubscript: types have a subscripting handler (PostgreSQL 14).
+func (f *features) hasSubscript() bool { return f.atLeast(140000) }
+
 // loadObjects reads the objects that are neither relations nor their parts:
-// enum, composite and range types, domains, functions and procedures, and
-// triggers. Base types (which need C functions), aggregates and window
-// functions are not read.
+// enum, composite, range and base types (with the shells that break their
+// loops with their functions), domains, functions and procedures, and
+// triggers. Aggregates and window functions are not read.
 //
 // The SQL it renders names types by format_type and functions by the
 // server's deparsers (pg_get_functiondef, pg_get_triggerdef), which
@@ -36,7 +40,7 @@ func loadObjects(ctx context.Context, q Querier, f *features, add func(*schema.O
 	if err := checkSearchPath(ctx, q); err != nil {
 		return err
 	}
-	for _, l := range []loader{loadEnums, loadComposites, loadRanges, loadDomains, loadFunctions, loadTriggers} {
+	for _, l := range []loader{loadEnums, loadComposites, loadRanges, loadBaseTypes, loadDomains, loadFunctions, loadTriggers} {
 		if err := l(ctx, q, f, add); err != nil {
 			return err
 		}
@@ -74,6 +78,26 @@ func typeObject(oid uint32, kind schema.Kind, nsp, name, owner string) *schema.O
 		Owner:  owner,
 		Ident:  word + " " + q,
 		Drop:   "DROP " + word + " " + q + ";",
+	}
+}
+
+// shellType makes the shell of type t ("CREATE TYPE s.t;"), which the
+// functions t needs and that take or return t (a base type's I/O
+// functions, a range's canonical function) follow instead of t: schema.Sort
+// sends their dependency there and leaves out a shell no function needs.
+// Its only dependency, its schema, comes from pg_depend with the type's.
+// Like pg_dump's SHELL TYPE it has no Ident: the full CREATE TYPE takes
+// the owner.
+func shellType(t *schema.Object) *schema.Object {
+	q := schema.Qualified(t.Schema, t.Name)
+	return &schema.Object{
+		Ref:    t.Ref,
+		Kind:   schema.KindShellType,
+		Schema: t.Schema,
+		Name:   t.Name,
+		Owner:  t.Owner,
+		Create: "CREATE TYPE " + q + ";",
+		Drop:   "DROP TYPE " + q + ";",
 	}
 }
 
@@ -259,10 +283,140 @@ func loadRanges(ctx context.Context, q Querier, f *features, add func(*schema.Ob
 		b.WriteString("\n);")
 		o.Create = b.String()
 		add(o)
+		if canonName != "" {
+			add(shellType(o))
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("catalog: read range types: %w", err)
+	}
+	return nil
+}
+
+// baseTypeFuncs are the pg_type columns naming a base type's support
+// functions, in the order CREATE TYPE lists them, with their option names.
+var baseTypeFuncs = []struct{ column, option string }{
+	{"typinput", "INPUT"}, {"typoutput", "OUTPUT"}, {"typreceive", "RECEIVE"}, {"typsend", "SEND"},
+	{"typmodin", "TYPMOD_IN"}, {"typmodout", "TYPMOD_OUT"}, {"typanalyze", "ANALYZE"},
+}
+
+// baseType is what CREATE TYPE (base type form) needs of pg_type.
+type baseType struct {
+	length              int
+	funcNsps, funcNames []string // schema and name of each of baseTypeFuncs, "" for none
+	subNsp, subName     string   // the subscripting handler, "" for none
+	delim, align, store string
+	category            string
+	byVal, preferred    bool
+	collatable          bool
+	defExpr, defLiteral *string // typdefaultbin deparsed, else typdefault
+	element             string  // format_type of typelem, "" for none
+}
+
+// baseTypeSQL renders a base type's CREATE TYPE as pg_dump does: the
+// options in pg_dump's order, those at their defaults left out.
+func baseTypeSQL(qname string, t *baseType) string {
+	var b strings.Builder
+	b.WriteString("CREATE TYPE " + qname + " (\n    INTERNALLENGTH = ")
+	if t.length == -1 {
+		b.WriteString("variable")
+	} else {
+		b.WriteString(strconv.Itoa(t.length))
+	}
+	for i, fn := range baseTypeFuncs {
+		if t.funcNames[i] != "" {
+			b.WriteString(",\n    " + fn.option + " = " + schema.Qualified(t.funcNsps[i], t.funcNames[i]))
+		}
+	}
+	if t.collatable {
+		b.WriteString(",\n    COLLATABLE = true")
+	}
+	switch {
+	case t.defExpr != nil:
+		b.WriteString(",\n    DEFAULT = " + *t.defExpr)
+	case t.defLiteral != nil:
+		b.WriteString(",\n    DEFAULT = " + schema.Literal(*t.defLiteral))
+	}
+	if t.subName != "" {
+		b.WriteString(",\n    SUBSCRIPT = " + schema.Qualified(t.subNsp, t.subName))
+	}
+	if t.element != "" {
+		b.WriteString(",\n    ELEMENT = " + t.element)
+	}
+	if t.category != "U" {
+		b.WriteString(",\n    CATEGORY = " + schema.Literal(t.category))
+	}
+	if t.preferred {
+		b.WriteString(",\n    PREFERRED = true")
+	}
+	if t.delim != "," {
+		b.WriteString(",\n    DELIMITER = " + schema.Literal(t.delim))
+	}
+	if a := map[string]string{"c": "char", "s": "int2", "i": "int4", "d": "double"}[t.align]; a != "" {
+		b.WriteString(",\n    ALIGNMENT = " + a)
+	}
+	if s := map[string]string{"p": "plain", "e": "external", "x": "extended", "m": "main"}[t.store]; s != "" {
+		b.WriteString(",\n    STORAGE = " + s)
+	}
+	if t.byVal {
+		b.WriteString(",\n    PASSEDBYVALUE")
+	}
+	b.WriteString("\n);")
+	return b.String()
+}
+
+// loadBaseTypes reads base types (CREATE TYPE with INPUT and OUTPUT
+// functions), not the array types the server makes for every type. Each
+// comes with its shell: its I/O functions take or return it, and it needs
+// them (see shellType).
+func loadBaseTypes(ctx context.Context, q Querier, f *features, add func(*schema.Object)) error {
+	// The schema (what = "pn.nspname") or name ("p.proname") of the
+	// function whose OID is expr, "" for none.
+	procName := func(what, expr string) string {
+		return `COALESCE((SELECT ` + what + `::text FROM pg_catalog.pg_proc p
+			JOIN pg_catalog.pg_namespace pn ON pn.oid = p.pronamespace WHERE p.oid = ` + expr + `), '')`
+	}
+	var nsps, names []string
+	for _, fn := range baseTypeFuncs {
+		nsps = append(nsps, procName("pn.nspname", "t."+fn.column))
+		names = append(names, procName("p.proname", "t."+fn.column))
+	}
+	subscript := `'', ''`
+	if f.hasSubscript() {
+		subscript = procName("pn.nspname", "t.typsubscript") + ", " + procName("p.proname", "t.typsubscript")
+	}
+	rows, err := q.Query(ctx, `SELECT t.oid, n.nspname, t.typname, pg_catalog.pg_get_userbyid(t.typowner),
+		t.typlen::int, ARRAY[`+strings.Join(nsps, ", ")+`], ARRAY[`+strings.Join(names, ", ")+`], `+subscript+`,
+		t.typdelim::text, t.typalign::text, t.typstorage::text, t.typcategory::text,
+		t.typbyval, t.typispreferred, t.typcollation <> 0,
+		pg_catalog.pg_get_expr(t.typdefaultbin, 0), t.typdefault,
+		CASE WHEN t.typelem <> 0 THEN pg_catalog.format_type(t.typelem, NULL) ELSE '' END
+		`+userTypes("b")+`
+		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_type e WHERE e.typarray = t.oid)
+		ORDER BY n.nspname, t.typname`)
+	if err != nil {
+		return fmt.Errorf("catalog: read base types: %w", err)
+	}
+	var (
+		oid              uint32
+		nsp, name, owner string
+		t                baseType
+	)
+	_, err = pgx.ForEachRow(rows, []any{&oid, &nsp, &name, &owner, &t.length, &t.funcNsps, &t.funcNames, &t.subNsp, &t.subName,
+		&t.delim, &t.align, &t.store, &t.category, &t.byVal, &t.preferred, &t.collatable,
+		&t.defExpr, &t.defLiteral, &t.element}, func() error {
+		if len(t.funcNsps) != len(baseTypeFuncs) || len(t.funcNames) != len(baseTypeFuncs) {
+			return fmt.Errorf("type %s.%s: %d support functions read, want %d", nsp, name, len(t.funcNames), len(baseTypeFuncs))
+		}
+		o := typeObject(oid, schema.KindType, nsp, name, owner)
+		o.Create = baseTypeSQL(schema.Qualified(nsp, name), &t)
+		add(o)
+		add(shellType(o))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: read base types: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,9 +43,9 @@ func loadRelations(ctx context.Context, q Querier, f *features, add func(*schema
 	if err := loadSchemas(ctx, q, add); err != nil {
 		return err
 	}
-	r := &relReader{q: q, f: f, tables: map[uint32]*relTable{}, seqs: map[uint32]*relSeq{}}
-	steps := []func(context.Context) error{r.relations, r.inherits, r.columns, r.generatedDeps, r.constraints,
-		r.indexes, r.sequences, r.sequenceValues}
+	r := &relReader{q: q, f: f, tables: map[uint32]*relTable{}, seqs: map[uint32]*relSeq{}, views: map[uint32]*relView{}}
+	steps := []func(context.Context) error{r.relations, r.inherits, r.columns, r.viewColumns, r.generatedDeps,
+		r.constraints, r.indexes, r.sequences, r.sequenceValues}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -96,6 +97,12 @@ type relReader struct {
 	objs   []*schema.Object
 	tables map[uint32]*relTable
 	seqs   map[uint32]*relSeq
+	views  map[uint32]*relView
+}
+
+type relView struct {
+	obj *schema.Object
+	def *viewDef
 }
 
 type relTable struct {
@@ -119,7 +126,9 @@ func (r *relReader) relations(ctx context.Context) error {
 			COALESCE(c.reloptions, '{}'), COALESCE(tc.reloptions, '{}'),
 			c.relpages::int8, c.reltuples::float8, c.relispopulated,
 			COALESCE(tn.nspname, ''), COALESCE(t.typname, ''),
-			CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END
+			CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END,
+			COALESCE((SELECT ru.oid FROM pg_catalog.pg_rewrite ru
+				WHERE ru.ev_class = c.oid AND ru.rulename = '_RETURN' AND c.relkind = 'v'), 0)
 		FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace
@@ -132,7 +141,7 @@ func (r *relReader) relations(ctx context.Context) error {
 		return fmt.Errorf("catalog: read relations: %w", err)
 	}
 	var (
-		oid                                      uint32
+		oid, rule                                uint32
 		nsp, name, kind, persistence, owner, tbs string
 		opts, toastOpts                          []string
 		pages                                    int64
@@ -141,7 +150,7 @@ func (r *relReader) relations(ctx context.Context) error {
 		ofNsp, ofType, viewdef                   string
 	)
 	_, err = pgx.ForEachRow(rows, []any{&oid, &nsp, &name, &kind, &persistence, &owner, &tbs, &opts, &toastOpts,
-		&pages, &tuples, &populated, &ofNsp, &ofType, &viewdef}, func() error {
+		&pages, &tuples, &populated, &ofNsp, &ofType, &viewdef, &rule}, func() error {
 		ref := schema.Ref{Class: schema.ClassPgClass, OID: oid}
 		qname := schema.Qualified(nsp, name)
 		for _, o := range toastOpts {
@@ -165,7 +174,15 @@ func (r *relReader) relations(ctx context.Context) error {
 		case "v":
 			obj.Kind = schema.KindView
 			obj.Ident, obj.Drop = "VIEW "+qname, "DROP VIEW "+qname+";"
-			obj.Create = viewSQL("VIEW", qname, opts, viewdef)
+			v := &viewDef{qname: qname, opts: slices.Clone(opts), def: viewdef}
+			v.part = &schema.Object{
+				Ref: schema.Ref{Class: schema.ClassPgRewrite, OID: rule}, Kind: schema.KindRule,
+				Schema: nsp, Name: name + " _RETURN", Owner: owner,
+				Create: viewSQL("OR REPLACE VIEW", qname, opts, viewdef),
+				Deps:   []schema.Ref{ref},
+			}
+			obj.Definer, obj.Parts = v, []*schema.Object{v.part}
+			r.views[oid] = &relView{obj: obj, def: v}
 			r.objs = append(r.objs, obj)
 		case "m":
 			obj.Kind = schema.KindMatView
@@ -225,6 +242,100 @@ func viewSQL(what, qname string, opts []string, def string) string {
 	}
 	b.WriteString(";")
 	return b.String()
+}
+
+// viewDef renders a view. Its definition is a part of Kind RULE, which
+// carries the dependencies of the view's _RETURN rule: when it stays
+// inline the view is created whole; when Sort splits it off to break a
+// loop (a function that returns the view's rows and that the view reads),
+// the view is created with a dummy definition that has its columns' names,
+// types and collations, and the part (CREATE OR REPLACE VIEW) gives it its
+// real one in post-data, as pg_dump does.
+type viewDef struct {
+	qname string
+	opts  []string
+	def   string // pg_get_viewdef
+	cols  []viewColumn
+	part  *schema.Object
+}
+
+type viewColumn struct {
+	name, typ, collation string // collation: quoted, qualified, "" for the type's
+}
+
+func (v *viewDef) CreateSQL() string {
+	if !v.part.Separate {
+		return viewSQL("VIEW", v.qname, v.opts, v.def)
+	}
+	return "CREATE VIEW " + v.qname + " AS\n" + v.dummy() + ";"
+}
+
+// dummy is a query with the view's columns, all NULL.
+func (v *viewDef) dummy() string {
+	var b strings.Builder
+	b.WriteString("SELECT")
+	for i, c := range v.cols {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("\n    NULL::" + c.typ)
+		if c.collation != "" {
+			b.WriteString(" COLLATE " + c.collation)
+		}
+		b.WriteString(" AS " + schema.Ident(c.name))
+	}
+	return b.String()
+}
+
+// viewColumns reads the views' columns, for their dummy definitions. A
+// view depends on its columns' types (and collations) itself: its dummy
+// needs them. They are named as the catalog's dependencies name them: an
+// array type by its element type, a relation's row type by the relation.
+func (r *relReader) viewColumns(ctx context.Context) error {
+	rows, err := r.q.Query(ctx, `SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
+			COALESCE(cn.nspname, ''), COALESCE(co.collname, ''), COALESCE(co.oid, 0),
+			CASE WHEN tr.relkind IS NOT NULL AND tr.relkind <> 'c' THEN 1259 ELSE 1247 END::oid,
+			CASE WHEN tr.relkind IS NOT NULL AND tr.relkind <> 'c' THEN tr.oid ELSE et.oid END
+		FROM pg_catalog.pg_attribute a
+		JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+		LEFT JOIN pg_catalog.pg_type e ON e.typarray = t.oid
+		JOIN pg_catalog.pg_type et ON et.oid = COALESCE(e.oid, t.oid)
+		LEFT JOIN pg_catalog.pg_class tr ON tr.oid = et.typrelid
+		LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
+		LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
+		WHERE `+userRelation(`'v'`)+` AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY a.attrelid, a.attnum`)
+	if err != nil {
+		return fmt.Errorf("catalog: read view columns: %w", err)
+	}
+	var (
+		rel, collOID, typClass, typOID uint32
+		name, typ, collNsp, coll       string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&rel, &name, &typ, &collNsp, &coll, &collOID, &typClass, &typOID}, func() error {
+		rv := r.views[rel]
+		if rv == nil {
+			return nil
+		}
+		v, obj := rv.def, rv.obj
+		c := viewColumn{name: name, typ: typ}
+		obj.Deps = append(obj.Deps, schema.Ref{Class: typClass, OID: typOID})
+		if coll != "" {
+			c.collation = schema.Qualified(collNsp, coll)
+			obj.Deps = append(obj.Deps, schema.Ref{Class: schema.ClassPgCollation, OID: collOID})
+		}
+		v.cols = append(v.cols, c)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: read view columns: %w", err)
+	}
+	for _, rv := range r.views {
+		rv.def.part.Drop = "CREATE OR REPLACE VIEW " + rv.def.qname + " AS\n" + rv.def.dummy() + ";"
+	}
+	return nil
 }
 
 // inherits reads the parents of inheritance children.
