@@ -13,7 +13,7 @@ import (
 var derived = map[Kind]bool{
 	KindTableData: true, KindSequenceSet: true, KindMatViewData: true,
 	KindComment: true, KindACL: true, KindSequenceOwnedBy: true,
-	KindShellType: true,
+	KindShellType: true, KindBlobs: true,
 }
 
 // node is a unit of ordering: a top-level object, or a part split off.

@@ -41,9 +41,9 @@ type loRow struct {
 //     (pg_description, classoid pg_largeobject), if any does;
 //   - a BLOBS object (data) whose LargeObjects the dump reads.
 //
-// The group's Ref is {ClassPgLargeObject, first OID}; its BLOBS object's
-// has Sub -1, so that the two stay apart (Sort resolves a Ref to the object
-// that defines it). Tags are pg_dump 17's: "first..last" for the group,
+// The group's Ref is {ClassPgLargeObject, first OID}, shared by its
+// comment, ACL and BLOBS objects, which Sort knows as derived from the
+// group. Tags are pg_dump 17's: "first..last" for the group,
 // "LARGE OBJECTS first..last" for its comment and ACL.
 func loadLargeObjects(ctx context.Context, q Querier, _ *features, add func(*schema.Object)) error {
 	rows, err := q.Query(ctx, `
@@ -155,7 +155,7 @@ func addLargeObjectGroup(group []loRow, add func(*schema.Object)) error {
 		})
 	}
 	add(&schema.Object{
-		Ref:          schema.Ref{Class: schema.ClassPgLargeObject, OID: oids[0], Sub: -1},
+		Ref:          ref,
 		Kind:         schema.KindBlobs,
 		Name:         name,
 		Owner:        owner,
