@@ -2,7 +2,6 @@ package catalog
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -260,20 +259,7 @@ CREATE VIEW "Base ""T""".uses_v AS SELECT a, ts, a::text::"Base ""T""".myint AS 
 `
 
 func TestObjectsLive(t *testing.T) {
-	majors := testcluster.Majors()
-	if len(majors) == 0 {
-		majors = []int{0} // let Start skip, or fail in CI
-	}
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			var opts []testcluster.Option
-			if major != 0 {
-				opts = append(opts, testcluster.WithMajor(major))
-			}
-			testObjects(t, testcluster.Start(t, opts...))
-		})
-	}
+	testcluster.EachMajor(t, testObjects)
 }
 
 func loadObjectsSorted(t *testing.T, ctx context.Context, q Querier) []*schema.Object {

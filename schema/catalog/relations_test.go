@@ -153,20 +153,7 @@ INSERT INTO public.virt (a) VALUES (1);
 }
 
 func TestRelationsLive(t *testing.T) {
-	majors := testcluster.Majors()
-	if len(majors) == 0 {
-		majors = []int{0} // let Start skip, or fail in CI
-	}
-	for _, major := range majors {
-		t.Run(fmt.Sprintf("pg%d", major), func(t *testing.T) {
-			t.Parallel()
-			var opts []testcluster.Option
-			if major != 0 {
-				opts = append(opts, testcluster.WithMajor(major))
-			}
-			testRelations(t, testcluster.Start(t, opts...))
-		})
-	}
+	testcluster.EachMajor(t, testRelations)
 }
 
 func testRelations(t *testing.T, c *testcluster.Cluster) {
