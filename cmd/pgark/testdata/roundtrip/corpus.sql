@@ -160,3 +160,15 @@ INSERT INTO public.customers (email, points) SELECT 'user' || g || '@x', g FROM 
 SELECT setval('public.counter', 77);
 SELECT nextval('"select"."seq ""q"""');
 REFRESH MATERIALIZED VIEW public.mood_counts;
+
+-- an SP-GiST index, and two tables whose foreign keys form a cycle (pg_dump
+-- adds both after the data of both tables)
+CREATE INDEX customers_home_spgist ON public.customers USING spgist (home);
+CREATE TABLE public.hen (id integer PRIMARY KEY, egg_id integer);
+CREATE TABLE public.egg (id integer PRIMARY KEY, hen_id integer NOT NULL REFERENCES public.hen (id));
+ALTER TABLE public.hen ADD CONSTRAINT hen_egg_fkey FOREIGN KEY (egg_id) REFERENCES public.egg (id) DEFERRABLE;
+BEGIN;
+SET CONSTRAINTS ALL DEFERRED;
+INSERT INTO public.hen VALUES (1, 10), (2, NULL);
+INSERT INTO public.egg VALUES (10, 1), (11, 2);
+COMMIT;
