@@ -52,6 +52,7 @@ Exit codes:
   1    failure (I/O, connection, corrupt archive, ...)
   2    usage error (unknown command or flag, wrong arguments) or a verb that is
        not built yet
+  126  restore-wal: any failure other than a missing file (see its help)
   130  interrupted by SIGINT or SIGTERM; a second signal ends pgark at once`
 
 func main() {
@@ -106,12 +107,15 @@ func exitCode(ctx context.Context, err error) int {
 	var (
 		ue *usageError
 		nb *notBuiltError
+		ee *exitError
 	)
 	switch {
 	case err == nil:
 		return exitOK
 	case ctx.Err() != nil, errors.Is(err, context.Canceled):
 		return exitInterrupted
+	case errors.As(err, &ee):
+		return ee.code
 	case errors.As(err, &ue), errors.As(err, &nb):
 		return exitUsage
 	default:
