@@ -1,5 +1,5 @@
 # Thin wrappers around the go tool; every target is phony.
-.PHONY: build test fuzz bench lint demo
+.PHONY: build test fuzz bench bench-go lint demo
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -34,9 +34,21 @@ fuzz:
 		done; \
 	done
 
-# For now this runs the Go benchmarks only. The side-by-side harness against
-# pg_dump / pg_restore (bench/) will replace it once it exists.
+# The side-by-side harness (bench/cmd/pgark-bench): pgark dump/restore against
+# pg_dump/pg_restore 15 on one throwaway server, BENCH_RUNS runs each (medians),
+# BENCH_ROWS rows in the dominant table; the report goes to stdout and, as JSON,
+# to BENCH_OUT. PGARK=path measures that binary instead of building one. Then
+# the Go micro-benchmarks (bench-go alone runs just those).
+BENCH_ROWS ?= 2000000
+BENCH_RUNS ?= 3
+BENCH_OUT  ?= bin/bench-report.json
+PGARK      ?=
 bench:
+	bash scripts/install-postgres.sh
+	go run ./bench/cmd/pgark-bench -rows $(BENCH_ROWS) -runs $(BENCH_RUNS) -out $(BENCH_OUT) $(if $(PGARK),-pgark $(PGARK))
+	go test -run '^$$' -bench . ./...
+
+bench-go:
 	go test -run '^$$' -bench . ./...
 
 # The main job end to end on a throwaway PostgreSQL: dump, list, verify,
