@@ -55,6 +55,11 @@ func (e *CorruptError) Error() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(e.Reason)
+	// Truncation is the likeliest damage (a copy or a pipe cut short);
+	// say so in words even where the reason only says where input ended.
+	if errors.Is(e.Err, ErrTruncated) && !strings.Contains(e.Reason, "truncated") {
+		b.WriteString(": the archive is truncated")
+	}
 	return b.String()
 }
 

@@ -194,6 +194,12 @@ func (ar *Reader) ReadBlock(b Block, dst []byte) ([]byte, error) {
 	}
 	h, err := decodeRecordHeader(rec, b.Offset)
 	if err != nil {
+		// The header cannot be trusted, but the index says whose block
+		// this is: name it.
+		var ce *CorruptError
+		if errors.As(err, &ce) {
+			return nil, bad("%s", ce.Reason)
+		}
 		return nil, err
 	}
 	if h.kind != RecordData || h.entry != b.Entry || h.seq != b.Seq || h.stored != b.Stored || h.raw != b.Raw ||

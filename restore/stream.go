@@ -95,7 +95,7 @@ func RunStream(ctx context.Context, rd io.Reader, t Target, opts Options) (*Resu
 		if err == nil {
 			err = errors.New("format: empty archive")
 		}
-		return &Result{}, fmt.Errorf("restore: read archive: %w", err)
+		return &Result{}, fmt.Errorf("read archive: %w", err)
 	}
 	info := *sc.Record().Info
 	r, err := newRunner(info, t, opts)
