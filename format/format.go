@@ -1,6 +1,7 @@
 package format
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
@@ -199,7 +200,7 @@ func encodeFileHeader(version uint16) [HeaderSize]byte {
 // decodeFileHeader checks the magic, checksum and version.
 func decodeFileHeader(b []byte) (uint16, error) {
 	if len(b) < len(magic) || [8]byte(b[:8]) != magic {
-		return 0, ErrNotArchive
+		return 0, notArchive(b)
 	}
 	if len(b) < HeaderSize {
 		return 0, &CorruptError{Offset: 0, Reason: "file header cut short", Err: ErrTruncated}
@@ -217,6 +218,18 @@ func decodeFileHeader(b []byte) (uint16, error) {
 		}
 	}
 	return 0, &VersionError{Version: v}
+}
+
+// notArchive is ErrNotArchive, saying what the input is instead when it
+// is one of pg_dump's outputs that people mistake for an archive.
+func notArchive(head []byte) error {
+	switch {
+	case bytes.HasPrefix(head, []byte("PGDMP")):
+		return fmt.Errorf("%w: it is a pg_dump custom-format archive; restore it with pg_restore", ErrNotArchive)
+	case bytes.HasPrefix(head, []byte("--\n-- PostgreSQL")): // all a 16-byte header read holds of pg_dump's first lines
+		return fmt.Errorf("%w: it is a plain SQL dump; run it with psql", ErrNotArchive)
+	}
+	return ErrNotArchive
 }
 
 // footer is the decoded footer payload.

@@ -344,14 +344,23 @@ func TestNotAnArchive(t *testing.T) {
 		"sql text":       []byte("--\n-- PostgreSQL database dump\n--\n"),
 		"short":          []byte("PG"),
 	}
+	says := map[string]string{
+		"pg_dump custom": "format: not a pgark archive: it is a pg_dump custom-format archive; restore it with pg_restore",
+		"sql text":       "format: not a pgark archive: it is a plain SQL dump; run it with psql",
+	}
 	for name, in := range inputs {
 		t.Run(name, func(t *testing.T) {
 			_, err := NewReader(bytes.NewReader(in), int64(len(in)))
 			require.ErrorIs(t, err, ErrNotArchive)
-			require.EqualError(t, err, "format: not a pgark archive")
+			want := "format: not a pgark archive"
+			if s, ok := says[name]; ok {
+				want = s
+			}
+			require.EqualError(t, err, want)
 			s := NewScanner(bytes.NewReader(in))
 			require.False(t, s.Next())
 			require.ErrorIs(t, s.Err(), ErrNotArchive)
+			require.EqualError(t, s.Err(), want)
 		})
 	}
 }

@@ -36,7 +36,7 @@ func NewReader(r io.ReaderAt, size int64) (*Reader, error) {
 	}
 	if len(head) < len(magic) {
 		if len(head) == 0 || string(head) != string(magic[:len(head)]) {
-			return nil, ErrNotArchive
+			return nil, notArchive(head)
 		}
 		return nil, &CorruptError{Offset: 0, Reason: fmt.Sprintf("archive is only %d bytes", size), Err: ErrTruncated}
 	}

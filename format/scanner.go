@@ -226,7 +226,7 @@ func (s *Scanner) start() error {
 	got := hb[:n]
 	if len(got) < len(magic) {
 		if len(got) == 0 || string(got) != string(magic[:len(got)]) {
-			return ErrNotArchive
+			return notArchive(got)
 		}
 		return &CorruptError{Offset: int64(n), Reason: "input ends inside the file header", Err: ErrTruncated}
 	}
