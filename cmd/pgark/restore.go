@@ -220,8 +220,11 @@ func runRestore(ctx context.Context, o *restoreOptions, args []string) error {
 		}
 	}
 	if err != nil {
+		// What was done and not done, once the restore had begun: a
+		// restore that could not start (no connection, not an archive)
+		// has nothing to report but its error.
 		var ie *restore.IgnoredError
-		if !errors.As(err, &ie) || !res.Complete {
+		if started := res.EntriesDone > 0 || res.BlocksLoaded > 0 || len(res.Errors) > 0; started && (!errors.As(err, &ie) || !res.Complete) {
 			fmt.Fprintf(o.stderr, "pgark: restore: %s\n", res)
 		}
 		return fmt.Errorf("restore: %w", err)
