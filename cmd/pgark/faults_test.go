@@ -206,6 +206,11 @@ func TestFaultsArchive(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, bytes.HasPrefix(custom, []byte("PGDMP")))
 		c.CreateDB(t, "foreign")
+		says := map[string]string{
+			"noise":       "format: not a pgark archive\n",
+			"pg_dump -Fc": "format: not a pgark archive: it is a pg_dump custom-format archive; restore it with pg_restore\n",
+			"empty":       "format: not a pgark archive\n",
+		}
 		for name, data := range map[string][]byte{"noise": noise, "pg_dump -Fc": custom, "empty": {}} {
 			t.Run(name, func(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "input")
@@ -218,7 +223,7 @@ func TestFaultsArchive(t *testing.T) {
 				} {
 					r := runFault(t, bytes.NewReader(data), args...)
 					assert.Equal(t, exitFailure, r.code)
-					assert.Contains(t, r.stderr, "format: not a pgark archive\n")
+					assert.Contains(t, r.stderr, says[name])
 				}
 			})
 		}
