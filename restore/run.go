@@ -691,8 +691,11 @@ func (r *runner) end(ctx context.Context, err error, complete bool) (*Result, er
 	}
 	res := r.track.result(complete && err == nil)
 	if err != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-			return res, fmt.Errorf("interrupted: %w", err)
+		if errors.Is(err, context.Canceled) {
+			return res, err // the command layer says "interrupted"
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			return res, fmt.Errorf("timed out: %w", err)
 		}
 		var ee *EntryError
 		if errors.As(err, &ee) {
