@@ -216,8 +216,14 @@ func newConnectError(cfg *pgconn.Config, password string, err error) *ConnectErr
 	}
 	// With sslmode=prefer or allow pgconn tries each address twice and
 	// reports both identical failures.
-	lines := strings.Split(e.cause, "\n")
-	e.cause = strings.Join(slices.Compact(lines), "\n")
+	// With sslmode=prefer a server without TLS first answers "server
+	// refused TLS connection", then pgconn retries in plain text; that
+	// retry's failure is the one that matters, as libpq reports it.
+	lines := slices.Compact(strings.Split(e.cause, "\n"))
+	if len(lines) > 1 {
+		lines = slices.DeleteFunc(lines, func(l string) bool { return strings.HasSuffix(l, "server refused TLS connection") })
+	}
+	e.cause = strings.Join(lines, "\n")
 	// The server never echoes a password; this is defence in depth for
 	// accidents such as a password also given as the user name. The text
 	// is fixed here so that even %#v of the error cannot show the password.
