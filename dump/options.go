@@ -27,7 +27,10 @@ type Querier interface {
 
 // LoadFunc reads the objects to dump through q, which queries inside the
 // dump's transaction, and returns them in restore order with IDs assigned
-// (catalog.Load followed by schema.Sort). Run calls it once.
+// (catalog.Load followed by schema.Sort). Run calls it once. Selection by
+// name (pg_dump's -t, -n, --exclude-table-data...) is the loader's: Run
+// locks the tables whose TABLE or TABLE DATA objects it returns, copies
+// the data of the latter, and only the rows a TableData.Where accepts.
 type LoadFunc func(ctx context.Context, q Querier) ([]*schema.Object, error)
 
 // Options configure Run. Connector, Out and Load are required.

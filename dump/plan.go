@@ -116,7 +116,9 @@ func makePlan(objs []*schema.Object, o *Options) (*plan, error) {
 	return p, nil
 }
 
-// tableOf describes how to copy a TABLE DATA object's rows.
+// tableOf describes how to copy a TABLE DATA object's rows: all of them,
+// or with a row filter (--where) those of a query with the same columns,
+// in the same snapshot. The entry's COPY ... FROM stays the table's.
 func tableOf(obj *schema.Object) (table, error) {
 	if obj.Data == nil {
 		return table{}, fmt.Errorf("dump: %s (id %d) has no table data description", obj, obj.ID)
@@ -125,10 +127,15 @@ func tableOf(obj *schema.Object) (table, error) {
 	if rel == "" {
 		rel = schema.Qualified(obj.Schema, obj.Name)
 	}
+	copyTo := copyStatement(rel, obj.Data.Columns, "TO STDOUT")
+	if obj.Data.Where != "" {
+		copyTo = "COPY (SELECT " + strings.Join(obj.Data.Columns, ", ") + " FROM " + rel +
+			" WHERE " + obj.Data.Where + ") TO STDOUT"
+	}
 	return table{
 		entry:    uint32(obj.ID),
 		relation: rel,
-		copyTo:   copyStatement(rel, obj.Data.Columns, "TO STDOUT"),
+		copyTo:   copyTo,
 		pages:    obj.Data.Pages,
 	}, nil
 }
@@ -186,21 +193,31 @@ func copyStatement(rel string, cols []string, tail string) string {
 	return "COPY " + rel + " (" + strings.Join(cols, ", ") + ") " + tail
 }
 
-// lockTargets lists the relations of every TABLE DATA object, each once:
-// what the leader locks, whatever the options leave out of the archive.
+// lockTargets lists the relations of every table and TABLE DATA object,
+// each once: what the leader locks, whatever the options leave out of the
+// archive. A table whose data the loader left out (--exclude-table-data)
+// is locked all the same, as pg_dump locks every table it dumps.
 func lockTargets(objs []*schema.Object) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, obj := range objs {
-		if obj.Kind != schema.KindTableData {
+		var rel string
+		switch obj.Kind {
+		case schema.KindTable:
+			rel = schema.Qualified(obj.Schema, obj.Name)
+		case schema.KindTableData:
+			t, err := tableOf(obj)
+			if err != nil {
+				continue
+			}
+			rel = t.relation
+		default:
 			continue
 		}
-		t, err := tableOf(obj)
-		if err != nil || seen[t.relation] {
-			continue
+		if !seen[rel] {
+			seen[rel] = true
+			out = append(out, rel)
 		}
-		seen[t.relation] = true
-		out = append(out, t.relation)
 	}
 	return out
 }

@@ -199,3 +199,23 @@ func TestPlanLargeObjects(t *testing.T) {
 	_, err = makePlan(objs, &Options{})
 	assert.ErrorContains(t, err, "names no large objects")
 }
+
+func TestTableOfWhere(t *testing.T) {
+	obj := &schema.Object{ID: 3, Kind: schema.KindTableData, Schema: "s", Name: "t", Data: &schema.TableData{
+		Relation: `"s"."t"`, Columns: []string{`"a"`, `"B c"`}, Where: "(a > 1)",
+	}}
+	tb, err := tableOf(obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `COPY (SELECT "a", "B c" FROM "s"."t" WHERE (a > 1)) TO STDOUT`; tb.copyTo != want {
+		t.Errorf("copy %q, want %q", tb.copyTo, want)
+	}
+	p, err := makePlan([]*schema.Object{obj}, &Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `COPY "s"."t" ("a", "B c") FROM stdin;`; p.entries[0].Copy != want {
+		t.Errorf("entry copy %q, want %q: restore loads the table as usual", p.entries[0].Copy, want)
+	}
+}

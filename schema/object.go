@@ -192,6 +192,9 @@ type TableData struct {
 	// Columns are the quoted names of the columns COPY reads and writes, in
 	// order: every column but generated and dropped ones.
 	Columns []string
+	// Where, if set, is a condition on the rows (an SQL boolean
+	// expression): only the rows for which it is true are dumped.
+	Where string
 	// Pages and Tuples are the planner's estimates (relpages, reltuples),
 	// used to schedule the biggest tables first and to split them.
 	Pages  int64

@@ -39,6 +39,14 @@ type dumpOptions struct {
 	serializableDeferrable bool
 	verbose                bool
 
+	// Selection by name, as pg_dump's.
+	tables, excludeTables                 []string // -t, -T
+	tablesAndChildren, excludeAndChildren []string
+	schemas, excludeSchemas               []string // -n, -N
+	excludeData, excludeDataAndChildren   []string
+	strictNames                           bool
+	where                                 []string // TABLE:CONDITION
+
 	stdout, stderr io.Writer
 	// load reads the catalog; nil means catalog.Load followed by schema.Sort.
 	load dump.LoadFunc
@@ -66,7 +74,33 @@ view refreshes, and --section keeps the named sections; comments and
 privileges go with their object. -a keeps table data and sequence values
 and, unlike pg_dump, the refreshes of populated materialized views, so that
 a schema-only restore followed by a data-only one brings them back too.
--j needs no directory format: every archive is one file.`
+-j needs no directory format: every archive is one file.
+
+Objects are selected by name as pg_dump selects them. -t/--table, -T,
+-n/--schema, -N and --exclude-table-data take patterns, each flag
+repeatable: * matches any characters, ? one, a dot separates schema and
+name, unquoted letters are folded to lower case and "double quotes" keep a
+name as it is (-t '"My Schema"."Big.Table"'). A -t pattern without a dot
+matches the tables visible on the database's default search_path. With -t
+only the matching tables, views, materialized views and sequences are
+dumped, with their indexes, constraints, triggers, comments, privileges,
+data and owned sequences; no schema, function, type or large object, and
+-n/-N have no effect. With -n only the objects of the matching schemas are
+dumped (and no large object). Objects they depend on are not added: restoring
+may need them. --table-and-children, --exclude-table-and-children and
+--exclude-table-data-and-children (pg_dump 16's) include the tables that
+inherit from those matched; partitioned tables are not dumped by pgark yet.
+--strict-names makes a -t or -n pattern that matches nothing an error.
+Unlike pg_dump, -n public does not write CREATE SCHEMA public, which every
+database has.
+
+--where 'TABLE:CONDITION', which pg_dump lacks, dumps only the rows of the
+tables TABLE matches (a -t pattern; quote a colon in a name) for which
+CONDITION, an SQL expression on their columns, is true, in the dump's
+snapshot; the tables' definitions are dumped whole. CONDITION runs with an
+empty search_path, so qualify what is not in pg_catalog; it is checked
+before anything is written. Several --where on one table are ANDed.
+Example: --where 'public.orders:created_at >= now() - interval ''30 days'''`
 
 func newDumpCmd() *cobra.Command {
 	o := &dumpOptions{}
@@ -98,6 +132,17 @@ func newDumpCmd() *cobra.Command {
 	fs.StringVar(&o.snapshot, "snapshot", "", "use given snapshot for the dump")
 	fs.BoolVar(&o.serializableDeferrable, "serializable-deferrable", false, "wait until the dump can run without anomalies")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "verbose mode: progress messages on stderr")
+	fs.StringArrayVarP(&o.tables, "table", "t", nil, "dump only the tables, views and sequences matching `PATTERN`")
+	fs.StringArrayVarP(&o.excludeTables, "exclude-table", "T", nil, "do NOT dump the tables matching `PATTERN`")
+	fs.StringArrayVar(&o.tablesAndChildren, "table-and-children", nil, "like -t `PATTERN`, with the tables that inherit from them")
+	fs.StringArrayVar(&o.excludeAndChildren, "exclude-table-and-children", nil, "like -T `PATTERN`, with the tables that inherit from them")
+	fs.StringArrayVarP(&o.schemas, "schema", "n", nil, "dump only the schemas matching `PATTERN`")
+	fs.StringArrayVarP(&o.excludeSchemas, "exclude-schema", "N", nil, "do NOT dump the schemas matching `PATTERN`")
+	fs.StringArrayVar(&o.excludeData, "exclude-table-data", nil, "do NOT dump data of the tables matching `PATTERN`")
+	fs.StringArrayVar(&o.excludeDataAndChildren, "exclude-table-data-and-children", nil,
+		"like --exclude-table-data `PATTERN`, with the tables that inherit from them")
+	fs.BoolVar(&o.strictNames, "strict-names", false, "require each -t/-n pattern to match at least one object")
+	fs.StringArrayVar(&o.where, "where", nil, "dump only the rows of the tables TABLE matches for which CONDITION is true (`TABLE:CONDITION`)")
 	_ = fs.MarkHidden("no-acl")
 	return cmd
 }
@@ -153,19 +198,103 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 		}
 		opts.Sections = append(opts.Sections, sec)
 	}
+	sel, err := o.selection()
+	if err != nil {
+		return usage(err.Error())
+	}
 	if opts.Load == nil {
-		opts.Load = loadCatalog
+		opts.Load = loadCatalog(catalog.Options{Select: sel})
 	}
 	return opts, nil
 }
 
-// loadCatalog reads the database's objects and puts them in restore order.
-func loadCatalog(ctx context.Context, q dump.Querier) ([]*schema.Object, error) {
-	cat, err := catalog.Load(ctx, q, catalog.Options{})
-	if err != nil {
-		return nil, err
+// selection compiles the name selection flags.
+func (o *dumpOptions) selection() (catalog.Selection, error) {
+	sel := catalog.Selection{StrictNames: o.strictNames}
+	tables := func(patterns []string, children bool, into *[]catalog.TablePattern) error {
+		for _, s := range patterns {
+			p, err := schema.ParseRelationPattern(s)
+			if err != nil {
+				return err
+			}
+			*into = append(*into, catalog.TablePattern{Pattern: p, WithChildren: children})
+		}
+		return nil
 	}
-	return schema.Sort(cat.Objects)
+	for _, x := range []struct {
+		patterns []string
+		children bool
+		into     *[]catalog.TablePattern
+	}{
+		{o.tables, false, &sel.Tables},
+		{o.tablesAndChildren, true, &sel.Tables},
+		{o.excludeTables, false, &sel.ExcludeTables},
+		{o.excludeAndChildren, true, &sel.ExcludeTables},
+		{o.excludeData, false, &sel.ExcludeTableData},
+		{o.excludeDataAndChildren, true, &sel.ExcludeTableData},
+	} {
+		if err := tables(x.patterns, x.children, x.into); err != nil {
+			return sel, err
+		}
+	}
+	for _, x := range []struct {
+		patterns []string
+		into     *[]schema.NamePattern
+	}{{o.schemas, &sel.Schemas}, {o.excludeSchemas, &sel.ExcludeSchemas}} {
+		for _, s := range x.patterns {
+			p, err := schema.ParseSchemaPattern(s)
+			if err != nil {
+				return sel, err
+			}
+			*x.into = append(*x.into, p)
+		}
+	}
+	for _, w := range o.where {
+		f, err := parseWhere(w)
+		if err != nil {
+			return sel, err
+		}
+		sel.Where = append(sel.Where, f)
+	}
+	return sel, nil
+}
+
+// parseWhere reads --where TABLE:CONDITION: TABLE is a relation pattern,
+// cut at the first colon outside double quotes.
+func parseWhere(s string) (catalog.RowFilter, error) {
+	inQuotes := false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			inQuotes = !inQuotes
+		case ':':
+			if inQuotes {
+				continue
+			}
+			table, cond := s[:i], strings.TrimSpace(s[i+1:])
+			if table == "" || cond == "" {
+				return catalog.RowFilter{}, fmt.Errorf("invalid --where %q: want TABLE:CONDITION", s)
+			}
+			p, err := schema.ParseRelationPattern(table)
+			if err != nil {
+				return catalog.RowFilter{}, err
+			}
+			return catalog.RowFilter{Table: p, Condition: cond}, nil
+		}
+	}
+	return catalog.RowFilter{}, fmt.Errorf("invalid --where %q: want TABLE:CONDITION", s)
+}
+
+// loadCatalog returns a loader that reads the database's objects that
+// opts select and puts them in restore order.
+func loadCatalog(opts catalog.Options) dump.LoadFunc {
+	return func(ctx context.Context, q dump.Querier) ([]*schema.Object, error) {
+		cat, err := catalog.Load(ctx, q, opts)
+		if err != nil {
+			return nil, err
+		}
+		return schema.Sort(cat.Objects)
+	}
 }
 
 // parseCompress reads -Z: zstd, zstd:N, zstd:level=N, none, or pg_dump's

@@ -16,9 +16,12 @@ type Querier interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// Options select what Load reads. Selection by name comes with pg_dump's
-// -t/-n patterns.
-type Options struct{}
+// Options select what Load reads.
+type Options struct {
+	// Select chooses objects by name, as pg_dump's -t/-n... (see
+	// Selection); the zero value selects everything.
+	Select Selection
+}
 
 // Catalog is what Load read: the objects of one database.
 type Catalog struct {
@@ -30,8 +33,13 @@ type Catalog struct {
 }
 
 // features is the one place where server versions differ: loaders ask it,
-// never server_version_num directly.
-type features struct{ num int }
+// never server_version_num directly. It also carries what the options
+// select (sel, nil for everything), so that loaders can skip reading what
+// will not be dumped.
+type features struct {
+	num int
+	sel *selected
+}
 
 func (f *features) atLeast(num int) bool { return f.num >= num }
 
@@ -42,7 +50,8 @@ type loader func(ctx context.Context, q Querier, f *features, add func(*schema.O
 type finisher func(ctx context.Context, q Querier, f *features, objs []*schema.Object, add func(*schema.Object)) error
 
 // load runs loaders, then finishers, then adds pg_depend's dependencies.
-func load(ctx context.Context, q Querier, _ Options, loaders []loader, finishers []finisher) (*Catalog, error) {
+// Objects the options do not select are dropped last.
+func load(ctx context.Context, q Querier, opts Options, loaders []loader, finishers []finisher) (*Catalog, error) {
 	c := &Catalog{}
 	// With an empty search_path, format_type and the pg_get_*def functions
 	// qualify every name they print, as pg_dump relies on.
@@ -60,6 +69,9 @@ func load(ctx context.Context, q Querier, _ Options, loaders []loader, finishers
 		return nil, fmt.Errorf("catalog: server version %s is not supported (PostgreSQL 13 or newer)", c.ServerVersion)
 	}
 	f := &features{num: c.Version}
+	if f.sel, err = resolveSelection(ctx, q, c.Database, opts.Select); err != nil {
+		return nil, err
+	}
 	add := func(o *schema.Object) { c.Objects = append(c.Objects, o) }
 	for _, l := range loaders {
 		if err := l(ctx, q, f, add); err != nil {
@@ -72,6 +84,9 @@ func load(ctx context.Context, q Querier, _ Options, loaders []loader, finishers
 		}
 	}
 	if err := addDependencies(ctx, q, c.Objects); err != nil {
+		return nil, err
+	}
+	if c.Objects, err = f.sel.apply(ctx, q, c.Objects); err != nil {
 		return nil, err
 	}
 	return c, nil

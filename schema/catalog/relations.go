@@ -642,7 +642,8 @@ func (r *relReader) sequences(ctx context.Context) error {
 const seqBatch = 500
 
 // sequenceValues reads every dumped sequence's last value, in the
-// Querier's snapshot, and makes its SEQUENCE SET object.
+// Querier's snapshot, and makes its SEQUENCE SET object. Sequences the
+// selection leaves out are not read: reading one needs a privilege on it.
 func (r *relReader) sequenceValues(ctx context.Context) error {
 	var batch []*relSeq
 	flush := func() error {
@@ -686,7 +687,7 @@ func (r *relReader) sequenceValues(ctx context.Context) error {
 	}
 	// In OID order, as the objects were read.
 	for _, o := range r.objs {
-		if s := r.seqs[o.Ref.OID]; s != nil && s.obj == o {
+		if s := r.seqs[o.Ref.OID]; s != nil && s.obj == o && r.f.sel.keepRelation(o.Ref.OID) {
 			batch = append(batch, s)
 			if len(batch) == seqBatch {
 				if err := flush(); err != nil {
