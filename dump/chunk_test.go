@@ -4,14 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"strings"
-	"syscall"
 	"testing"
-
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,18 +103,7 @@ func TestChunkStreamSinkError(t *testing.T) {
 	assert.ErrorIs(t, err, boom)
 }
 
-func TestLostConnection(t *testing.T) {
-	for _, tc := range []struct {
-		err  error
-		lost bool
-	}{
-		{io.ErrUnexpectedEOF, true},
-		{fmt.Errorf("read: %w", syscall.ECONNRESET), true},
-		{&pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}, false},
-		{context.Canceled, false},
-		{errors.New("something else"), false},
-	} {
-		require.Equal(t, tc.lost, lostConnection(tc.err), "%v", tc.err)
-	}
+func TestErrCopyLostConnection(t *testing.T) {
 	require.ErrorContains(t, errCopy(`"s"."t"`, io.ErrUnexpectedEOF), `dump: copy "s"."t": the server closed the connection unexpectedly`)
+	require.Equal(t, `dump: copy "s"."t": boom`, errCopy(`"s"."t"`, errors.New("boom")).Error())
 }

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/pgark/pgark/internal/conn"
 )
 
 // blockSink receives finished blocks: whole COPY rows, rows of them.
@@ -123,20 +124,8 @@ func (c *chunker) flush() error {
 
 // errCopy wraps a COPY failure with the table.
 func errCopy(rel string, err error) error {
-	if lostConnection(err) {
-		return fmt.Errorf("dump: copy %s: the server closed the connection unexpectedly (terminated, restarted or crashed): %w", rel, err)
+	if conn.Lost(err) {
+		return fmt.Errorf("dump: copy %s: %s: %w", rel, conn.LostMessage, err)
 	}
 	return fmt.Errorf("dump: copy %s: %w", rel, err)
-}
-
-// lostConnection says whether err is the connection dropping under a
-// COPY, which pgconn reports as a bare transport error (EOF, reset), as
-// opposed to an error the server sent.
-func lostConnection(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return false
-	}
-	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/pgark/pgark/format"
 	"github.com/pgark/pgark/schema"
+
+	"github.com/pgark/pgark/internal/conn"
 )
 
 // session is where statements go: a database connection, or the SQL
@@ -115,6 +117,9 @@ func (s *session) copyFrom(ctx context.Context, copySQL string, r io.Reader) err
 		return s.write("\\.\n\n")
 	}
 	_, err := s.conn.CopyFrom(ctx, r, copySQL)
+	if conn.Lost(err) {
+		return fmt.Errorf("%s: %w", conn.LostMessage, err)
+	}
 	return err
 }
 

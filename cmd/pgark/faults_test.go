@@ -415,7 +415,9 @@ func TestFaultsInterrupt(t *testing.T) {
 	t.Run("connection killed during restore", func(t *testing.T) {
 		r := inject(t, loading, terminate, restoreInto("killed_restore")...)
 		assert.Equal(t, exitFailure, r.code)
-		assert.Contains(t, r.stderr, "terminating connection due to administrator command")
+		// Which one arrives depends on timing: the server's FATAL, or the
+		// socket closing under the COPY first.
+		assert.Regexp(t, "terminating connection due to administrator command|the server closed the connection unexpectedly", r.stderr)
 		assert.Contains(t, r.stderr, "not done")
 	})
 
