@@ -1,16 +1,237 @@
 package main
 
-import "github.com/spf13/cobra"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/pgark/pgark/internal/basebackup"
+	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/internal/replication"
+)
+
+// basebackupOptions are pg_basebackup's flags that pgark basebackup takes.
+type basebackupOptions struct {
+	conn              conn.Options
+	dir               string
+	format            string
+	walMethod         string
+	checkpoint        string
+	label             string
+	progress          bool
+	maxRate           string
+	tablespaceMapping []string
+	manifestChecksums string
+	noManifest        bool
+	noClean           bool
+	verbose           bool
+
+	stderr io.Writer
+}
+
+const basebackupLong = `Take a physical base backup of a running cluster (PostgreSQL 15 or later)
+over the replication protocol, as pg_basebackup does.
+
+-F plain (-Fp) writes a data directory that a server can start on, as
+pg_basebackup -Fp does. -D names it; it must not exist or be empty, and so
+must every tablespace's directory (relocate tablespaces with -T). The
+backup's manifest is written to backup_manifest (pg_verifybackup checks it)
+unless --no-manifest. The default, -F pgark (a compressed backup directory),
+is not built yet.
+
+-X stream (the default) streams the WAL the backup needs into pg_wal while
+it runs, over a second connection that holds a temporary replication slot
+created before the backup starts, so the server cannot recycle that WAL;
+the backup is then self-contained. -X fetch has the server send the WAL at
+the end (it fails if the server recycled it meanwhile); -X none includes no
+WAL, so restoring needs a WAL archive.
+
+Everything written is fsynced, and global/pg_control, which the server
+sends last, is put in place only after that: a directory without it is an
+unfinished backup that no server starts on. On failure or interruption what
+was written is removed, unless -n/--no-clean. A data checksum failure
+reported by the server (SQLSTATE XX001) fails the backup.`
 
 func newBasebackupCmd() *cobra.Command {
-	return notBuiltCmd("basebackup",
-		"Take a physical base backup of a cluster (not built yet)",
-		`Take a physical base backup of a running cluster over the replication
-protocol, as pg_basebackup does.
+	o := &basebackupOptions{}
+	cmd := &cobra.Command{
+		Use:   "basebackup -D DIR -F plain [connection-option...] [option...]",
+		Short: "Take a physical base backup of a cluster",
+		Long:  basebackupLong,
+		Args:  usageArgs(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.stderr = cmd.ErrOrStderr()
+			return runBasebackup(cmd.Context(), o)
+		},
+	}
+	fs := cmd.Flags()
+	fs.SortFlags = false
+	o.conn.AddFlags(fs)
+	fs.StringVarP(&o.dir, "pgdata", "D", "", "receive the base backup into `DIR`")
+	fs.StringVarP(&o.format, "format", "F", "pgark", "output format: p/plain (pgark is not built yet)")
+	fs.StringVarP(&o.walMethod, "wal-method", "X", "stream", "include required WAL files with `METHOD`: none, fetch or stream")
+	fs.StringVarP(&o.checkpoint, "checkpoint", "c", "", "set fast or spread (the default) checkpointing")
+	fs.StringVarP(&o.label, "label", "l", "", "set backup `LABEL`")
+	fs.BoolVarP(&o.progress, "progress", "P", false, "show progress information on stderr")
+	fs.StringVarP(&o.maxRate, "max-rate", "r", "", "maximum transfer `RATE` (kB/s, or with suffix k or M)")
+	fs.StringArrayVarP(&o.tablespaceMapping, "tablespace-mapping", "T", nil, "relocate tablespace in `OLDDIR=NEWDIR`")
+	fs.StringVar(&o.manifestChecksums, "manifest-checksums", "", "use `ALGORITHM` for manifest checksums (NONE, CRC32C, SHA224, SHA256, SHA384, SHA512)")
+	fs.BoolVar(&o.noManifest, "no-manifest", false, "suppress generation of a backup manifest")
+	fs.BoolVarP(&o.noClean, "no-clean", "n", false, "do not clean up after errors")
+	fs.BoolVarP(&o.verbose, "verbose", "v", false, "output verbose messages")
+	return cmd
+}
 
-When built, basebackup will write a backup directory or a plain data
-directory, check the server's backup manifest, and can include the WAL needed
-to make the backup consistent.
+// engineOptions checks the flags and maps them onto the engine's options.
+func (o *basebackupOptions) engineOptions() (basebackup.Options, error) {
+	usage := func(format string, args ...any) (basebackup.Options, error) {
+		return basebackup.Options{}, &usageError{cmd: "pgark basebackup", err: fmt.Errorf(format, args...)}
+	}
+	switch strings.ToLower(o.format) {
+	case "p", "plain":
+	case "pgark":
+		return basebackup.Options{}, &notBuiltError{verb: "basebackup -F pgark"}
+	case "t", "tar":
+		return usage("unsupported format %q: use -F plain (or -F pgark when it is built)", o.format)
+	default:
+		return usage("invalid output format %q, must be \"plain\" or \"pgark\"", o.format)
+	}
+	if o.dir == "" {
+		return usage("no target directory specified (-D DIR)")
+	}
+	opts := basebackup.Options{
+		Dir:               o.dir,
+		Label:             o.label,
+		NoManifest:        o.noManifest,
+		ManifestChecksums: o.manifestChecksums,
+		NoClean:           o.noClean,
+	}
+	switch m := strings.ToLower(o.walMethod); m {
+	case "n", "none":
+		opts.WAL = basebackup.WALNone
+	case "f", "fetch":
+		opts.WAL = basebackup.WALFetch
+	case "s", "stream":
+		opts.WAL = basebackup.WALStream
+	default:
+		return usage("invalid wal-method option %q, must be \"fetch\", \"stream\", or \"none\"", o.walMethod)
+	}
+	switch o.checkpoint {
+	case "", replication.CheckpointFast, replication.CheckpointSpread:
+		opts.Checkpoint = o.checkpoint
+	default:
+		return usage("invalid checkpoint argument %q, must be \"fast\" or \"spread\"", o.checkpoint)
+	}
+	if o.noManifest && o.manifestChecksums != "" {
+		return usage("--no-manifest and --manifest-checksums are incompatible")
+	}
+	switch strings.ToUpper(o.manifestChecksums) {
+	case "", "NONE", "CRC32C", "SHA224", "SHA256", "SHA384", "SHA512":
+	default:
+		return usage("invalid manifest checksum algorithm %q", o.manifestChecksums)
+	}
+	if o.maxRate != "" {
+		r, err := basebackup.ParseMaxRate(o.maxRate)
+		if err != nil {
+			return usage("%v", err)
+		}
+		opts.MaxRate = r
+	}
+	for _, m := range o.tablespaceMapping {
+		old, dir, err := basebackup.ParseTablespaceMapping(m)
+		if err != nil {
+			return usage("%v", err)
+		}
+		if opts.TablespaceMapping == nil {
+			opts.TablespaceMapping = make(map[string]string)
+		}
+		opts.TablespaceMapping[old] = dir
+	}
+	return opts, nil
+}
 
-It is not built yet: running it prints so and exits with status 2.`)
+func runBasebackup(ctx context.Context, o *basebackupOptions) error {
+	opts, err := o.engineOptions()
+	if err != nil {
+		return err
+	}
+	o.conn.Prompt = promptPassword
+	connector, err := o.conn.Connector(ctx)
+	if err != nil {
+		return fmt.Errorf("basebackup: %w", err)
+	}
+	opts.Connect = connector.Replication(conn.ReplicationPhysical).Connect
+	opts.Warn = func(msg string) { fmt.Fprintf(o.stderr, "pgark: basebackup: %s\n", msg) }
+	var bar *progressLine
+	if o.progress {
+		bar = newProgressLine(o.stderr)
+		opts.Progress = bar.update
+	}
+	res, err := basebackup.Plain(ctx, opts)
+	if bar != nil {
+		bar.finish()
+	}
+	if err != nil {
+		var pgErr interface{ SQLState() string }
+		if errors.As(err, &pgErr) && pgErr.SQLState() == "XX001" {
+			return fmt.Errorf("%w (data checksum failure: the backup is not usable)", err)
+		}
+		return err
+	}
+	if o.verbose {
+		fmt.Fprintf(o.stderr, "pgark: basebackup: system %s, PostgreSQL %d, timeline %s, WAL %s to %s, %d tablespace(s), %s\n",
+			res.SystemID, res.ServerVersion, res.Timeline, res.Start, res.End, len(res.Tablespaces),
+			res.EndTime.Sub(res.StartTime).Round(time.Millisecond))
+		fmt.Fprintf(o.stderr, "pgark: basebackup: base backup completed in %s\n", o.dir)
+	}
+	return nil
+}
+
+// progressLine shows -P progress: a line rewritten in place on a terminal
+// (at most a few times a second), or only the final line otherwise.
+type progressLine struct {
+	w     io.Writer
+	tty   bool
+	last  time.Time
+	p     basebackup.Progress
+	shown bool
+}
+
+func newProgressLine(w io.Writer) *progressLine {
+	f, ok := w.(*os.File)
+	return &progressLine{w: w, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (b *progressLine) update(p basebackup.Progress) {
+	b.p = p
+	if !b.tty || time.Since(b.last) < 200*time.Millisecond {
+		return
+	}
+	b.last = time.Now()
+	fmt.Fprintf(b.w, "\r%s", b.text())
+	b.shown = true
+}
+
+func (b *progressLine) text() string {
+	done, total := b.p.Done/1024, max(b.p.Total/1024, b.p.Done/1024)
+	pct := 100
+	if total > 0 {
+		pct = int(done * 100 / total)
+	}
+	return fmt.Sprintf("%d/%d kB (%d%%), %d/%d tablespaces", done, total, pct, b.p.Archive, b.p.Archives)
+}
+
+func (b *progressLine) finish() {
+	if b.tty && b.shown {
+		fmt.Fprintf(b.w, "\r%s\n", b.text())
+		return
+	}
+	fmt.Fprintln(b.w, b.text())
 }

@@ -314,3 +314,40 @@ func FuzzParseBaseBackupMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestParseBaseBackupPosition(t *testing.T) {
+	p, err := ParseBaseBackupPosition([][][]byte{{[]byte("0/2000028"), []byte("1")}})
+	require.NoError(t, err)
+	assert.Equal(t, BaseBackupPosition{LSN: 0x2000028, Timeline: 1}, p)
+	for _, rows := range [][][][]byte{
+		nil,
+		{{[]byte("0/2000028")}},
+		{{[]byte("x"), []byte("1")}},
+		{{[]byte("0/1"), []byte("0")}},
+		{{[]byte("0/1"), []byte("1")}, {[]byte("0/1"), []byte("1")}},
+	} {
+		_, err := ParseBaseBackupPosition(rows)
+		assert.ErrorIs(t, err, ErrProtocol, "%q", rows)
+	}
+}
+
+func TestParseTablespaceHeaders(t *testing.T) {
+	hs, err := ParseTablespaceHeaders([][][]byte{
+		{[]byte("16385"), []byte("/srv/ts"), []byte("120")},
+		{nil, nil, nil},
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []TablespaceHeader{{OID: 16385, Location: "/srv/ts", SizeKB: 120}, {SizeKB: -1}}, hs)
+	for name, rows := range map[string][][][]byte{
+		"no main":       {{[]byte("1"), []byte("/a"), nil}},
+		"two mains":     {{nil, nil, nil}, {nil, nil, nil}},
+		"short row":     {{nil, nil}},
+		"bad oid":       {{[]byte("x"), []byte("/a"), nil}, {nil, nil, nil}},
+		"no location":   {{[]byte("1"), nil, nil}, {nil, nil, nil}},
+		"main location": {{nil, []byte("/a"), nil}},
+		"bad size":      {{nil, nil, []byte("-1")}},
+	} {
+		_, err := ParseTablespaceHeaders(rows)
+		assert.ErrorIs(t, err, ErrProtocol, name)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -125,7 +126,11 @@ func New(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	c.dataDir = filepath.Join(c.dir, "data")
 	c.logPath = filepath.Join(c.dir, "postgres.log")
 
-	if err := c.initdb(ctx); err != nil {
+	if cfg.FromDataDir != "" {
+		if err := c.copyDataDir(cfg.FromDataDir); err != nil {
+			return nil, err
+		}
+	} else if err := c.initdb(ctx); err != nil {
 		return nil, err
 	}
 	c.baseConf, err = os.ReadFile(filepath.Join(c.dataDir, "postgresql.conf"))
@@ -177,6 +182,76 @@ func (c *Cluster) initdb(ctx context.Context) error {
 			c.bin.Version, c.dataDir, err, tail(out, logTailBytes))
 	}
 	return nil
+}
+
+// copyDataDir copies the data directory src into c.dataDir: directories,
+// regular files and symbolic links (tablespaces keep pointing where they
+// did), with their permission bits, owned by the server's OS user.
+func (c *Cluster) copyDataDir(src string) error {
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(c.dataDir, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case d.IsDir():
+			if err := os.Mkdir(dst, 0o700); err != nil {
+				return err
+			}
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			if err := os.Symlink(target, dst); err != nil {
+				return err
+			}
+		case d.Type().IsRegular():
+			if err := copyFile(dst, path); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("%s: unsupported file type %s", path, d.Type())
+		}
+		if c.cred != nil {
+			if err := os.Lchown(dst, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+				return err
+			}
+		}
+		if d.Type()&fs.ModeSymlink == 0 {
+			return os.Chmod(dst, info.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("testcluster: copy data directory %s: %w", src, err)
+	}
+	return nil
+}
+
+func copyFile(dst, src string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 func (c *Cluster) writeConf() error {

@@ -305,3 +305,27 @@ func dumpMajor(t *testing.T, version string) int {
 	require.NoError(t, err, version)
 	return n
 }
+
+func TestStartFromDataDir(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	src := testcluster.Start(t)
+	src.Exec(t, "postgres", "CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2)")
+	require.NoError(t, src.Stop(ctx))
+
+	c := testcluster.Start(t, testcluster.WithMajor(src.Major()), testcluster.WithDataDir(src.DataDir()))
+	assert.NotEqual(t, src.DataDir(), c.DataDir())
+	assert.Equal(t, "2", c.QueryValue(t, "postgres", "SELECT count(*) FROM t"))
+	fi, err := os.Stat(c.DataDir())
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o700), fi.Mode().Perm())
+
+	// The original is untouched: its server starts again on it.
+	require.NoError(t, src.Restart(ctx))
+	c.Exec(t, "postgres", "INSERT INTO t VALUES (3)")
+	assert.Equal(t, "2", src.QueryValue(t, "postgres", "SELECT count(*) FROM t"))
+
+	// A directory that is not there fails New.
+	_, err = testcluster.New(ctx, testcluster.Config{Major: src.Major(), FromDataDir: filepath.Join(t.TempDir(), "nope")})
+	require.Error(t, err)
+}

@@ -23,6 +23,12 @@ type Config struct {
 	// HBA lines are put at the top of pg_hba.conf, before the default trust
 	// lines, so they take precedence (the first matching line wins).
 	HBA []string
+	// FromDataDir, if set, is an existing data directory (a restored base
+	// backup, say) that New copies into the cluster's directory and starts
+	// instead of running initdb: the copy is given to the server's OS user
+	// and removed by Close; the original is not touched. Its
+	// postgresql.conf is kept, with the settings above appended.
+	FromDataDir string
 	// StartTimeout bounds each server start (New, Restart) until it accepts
 	// connections; 0 means 60 s. The caller's context may end it earlier.
 	StartTimeout time.Duration
@@ -57,6 +63,10 @@ func WithConfig(lines ...string) Option {
 func WithHBA(lines ...string) Option {
 	return func(c *Config) { c.HBA = append(c.HBA, lines...) }
 }
+
+// WithDataDir starts the cluster on a copy of the data directory dir
+// instead of a new one (see Config.FromDataDir).
+func WithDataDir(dir string) Option { return func(c *Config) { c.FromDataDir = dir } }
 
 // WithStartTimeout bounds each server start.
 func WithStartTimeout(d time.Duration) Option { return func(c *Config) { c.StartTimeout = d } }
