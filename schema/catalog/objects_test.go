@@ -327,19 +327,7 @@ func testObjects(t *testing.T, c *testcluster.Cluster) {
 
 	testPartitionTriggers(t, ctx, c)
 
-	pgDump, err := c.ClientBin("pg_dump")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m := binMajor(t, pgDump); m < c.Major() {
-		t.Logf("pg_dump %d cannot dump PostgreSQL %d: comparing pgark's own loads only", m, c.Major())
-		return
-	}
-	want, got := schemaDump(t, c, pgDump, "src"), schemaDump(t, c, pgDump, "dst")
-	t.Logf("pg_dump --schema-only: %d lines each", len(want))
-	if !slices.Equal(got, want) {
-		t.Errorf("pg_dump --schema-only differs (- source, + restored):\n%s", lineDiff(want, got))
-	}
+	comparePgDump(t, c, "src", "dst")
 }
 
 // checkObjectsOfKinds checks names, owners, idents and a few statements.
