@@ -1,5 +1,5 @@
 # Thin wrappers around the go tool; every target is phony.
-.PHONY: build test fuzz bench bench-go lint demo
+.PHONY: build test test-all-versions fuzz bench bench-go lint demo
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -9,6 +9,8 @@ FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 5s
 # Extra PostgreSQL majors for the tests, such as PG_MAJORS="13 18".
 PG_MAJORS ?=
+# Every PostgreSQL major pgark supports, for test-all-versions.
+ALL_PG_MAJORS ?= 13 14 15 16 17 18
 
 # A static binary: no cgo, no local paths, stamped with version and commit.
 build:
@@ -18,9 +20,18 @@ build:
 
 # install-postgres.sh puts PostgreSQL server binaries where the live-database
 # tests find them; it is idempotent, so running it every time is cheap.
+# The live-database tests run on every major installed (testcluster.EachMajor):
+# on a fresh machine that is the machine's PostgreSQL alone.
 test:
 	bash scripts/install-postgres.sh $(PG_MAJORS)
 	go test ./... -count=1 -timeout 30m
+
+# The same tests on every supported major (fetched into .cache/pg once), plus
+# the restores across majors (cmd/pgark TestCrossVersion). PGARK_ALL_VERSIONS=1
+# makes the version tests fail, not shrink, when a major is missing.
+test-all-versions:
+	bash scripts/install-postgres.sh $(ALL_PG_MAJORS)
+	PGARK_ALL_VERSIONS=1 go test ./... -count=1 -timeout 45m
 
 # Runs every fuzz target of every package for FUZZTIME each, one at a time
 # (go test -fuzz takes a single target in a single package).
