@@ -94,8 +94,12 @@ func (PrimaryKeepalive) streamMessage() {}
 func (EndOfStream) streamMessage()      {}
 
 // Receive waits for the next message of the stream. XLogData.Data is a
-// copy, valid after the next call. After an error (ctx ending included)
-// the stream is unusable and the connection should be closed.
+// copy, valid after the next call. When ctx ends while Receive waits, the
+// read is interrupted by a deadline (pgconn's default context handling,
+// which the connections made by internal/conn keep) and the stream stays
+// usable: a caller may wake itself this way to send a status update, then
+// call Receive again. After any other error the stream is unusable and
+// the connection should be closed.
 func (s *Stream) Receive(ctx context.Context) (StreamMessage, error) {
 	if s.ended || s.stopped {
 		return EndOfStream{}, nil
