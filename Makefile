@@ -3,6 +3,7 @@
 
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# FUZZTIME is a duration (30s) or a count of inputs (20000x); CI uses a count.
 FUZZTIME ?= 30s
 # Each new interesting input is minimized for up to this long; go's default
 # (60s) can swallow a whole short run.
