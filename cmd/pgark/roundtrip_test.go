@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -108,20 +108,19 @@ func (rt *roundTrip) runPsql(db string, args ...string) {
 	require.NoError(rt.t, err, "psql %v: %s", args, out)
 }
 
-// pgark runs the CLI in-process and fails the test on a non-zero exit.
+// pgark runs the CLI in-process (stdin nil: empty) and fails the test on a
+// non-zero exit.
 func (rt *roundTrip) pgark(stdin *os.File, args ...string) string {
 	rt.t.Helper()
-	var out, errb bytes.Buffer
-	var in *os.File = stdin
-	if in == nil {
-		in, _ = os.Open(os.DevNull)
-		defer in.Close()
+	var in io.Reader
+	if stdin != nil {
+		in = stdin
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	code := execute(ctx, args, in, &out, &errb)
-	require.Equal(rt.t, 0, code, "pgark %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), out.String(), errb.String())
-	return out.String()
+	r := pgarkCtx(rt.t, ctx, in, args...)
+	require.Equal(rt.t, 0, r.code, "pgark %s\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.stdout, r.stderr)
+	return r.stdout
 }
 
 // schemaDump is pg_dump --schema-only with its comment lines and random

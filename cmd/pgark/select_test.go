@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -42,14 +40,10 @@ func newSelectCluster(t *testing.T) *roundTrip {
 // pgarkCode runs the CLI in-process and returns its exit code and stderr.
 func (rt *roundTrip) pgarkCode(args ...string) (int, string) {
 	rt.t.Helper()
-	in, err := os.Open(os.DevNull)
-	require.NoError(rt.t, err)
-	defer in.Close()
-	var out, errb bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	code := execute(ctx, args, in, &out, &errb)
-	return code, errb.String()
+	r := pgarkCtx(rt.t, ctx, nil, args...)
+	return r.code, r.stderr
 }
 
 // relations lists a database's tables and materialized views, sorted.
