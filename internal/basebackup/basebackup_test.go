@@ -102,7 +102,7 @@ func TestExtract(t *testing.T) {
 		{name: "pg_tblspc/16386", typ: tar.TypeSymlink, link: "/kept/ts"},
 		{name: "global/pg_control", typ: tar.TypeReg, mode: 0o600, body: "control"},
 	})
-	require.NoError(t, x.extract(bytes.NewReader(archive), root, true))
+	require.NoError(t, x.extract(bytes.NewReader(archive), root, "", true))
 
 	b, err := os.ReadFile(filepath.Join(root, "base/1/1259"))
 	require.NoError(t, err)
@@ -128,18 +128,18 @@ func TestExtract(t *testing.T) {
 	ts := t.TempDir()
 	require.NoError(t, x.extract(bytes.NewReader(makeTar(t, []tarEntry{
 		{name: "global/pg_control", typ: tar.TypeReg, mode: 0o600, body: "x"},
-	})), ts, false))
+	})), ts, "", false))
 	assert.FileExists(t, filepath.Join(ts, "global/pg_control"))
 	for _, bad := range []tarEntry{
 		{name: "pg_tblspc/1", typ: tar.TypeSymlink, link: "/x"},
 		{name: "../escape", typ: tar.TypeReg, body: "x"},
 		{name: "fifo", typ: tar.TypeFifo},
 	} {
-		err := x.extract(bytes.NewReader(makeTar(t, []tarEntry{bad})), t.TempDir(), false)
+		err := x.extract(bytes.NewReader(makeTar(t, []tarEntry{bad})), t.TempDir(), "", false)
 		assert.Error(t, err, bad.name)
 	}
 	// Files already there are never overwritten.
-	err = x.extract(bytes.NewReader(makeTar(t, []tarEntry{{name: "base/1/1259", typ: tar.TypeReg, body: "y"}})), root, true)
+	err = x.extract(bytes.NewReader(makeTar(t, []tarEntry{{name: "base/1/1259", typ: tar.TypeReg, body: "y"}})), root, "", true)
 	assert.ErrorIs(t, err, os.ErrExist)
 }
 

@@ -28,12 +28,15 @@ type extractor struct {
 	// mapDir maps a tablespace location (a symbolic link's target in
 	// pg_tblspc) to where it is written.
 	mapDir func(string) string
+	// sums, if not nil, records every regular file's size and checksum.
+	sums *fileSums
 }
 
-// extract unpacks the tar stream r into root. main says whether it is the
-// main data directory's archive (base.tar), whose pg_control and
-// pg_tblspc links get special treatment.
-func (x *extractor) extract(r io.Reader, root string, main bool) error {
+// extract unpacks the tar stream r into root. prefix is where the files
+// are in the manifest (pg_tblspc/OID/ for a tablespace). main says
+// whether it is the main data directory's archive (base.tar), whose
+// pg_control and pg_tblspc links get special treatment.
+func (x *extractor) extract(r io.Reader, root, prefix string, main bool) error {
 	tr := tar.NewReader(r)
 	for {
 		h, err := tr.Next()
@@ -61,7 +64,7 @@ func (x *extractor) extract(r io.Reader, root string, main bool) error {
 			if main && name == controlFile {
 				dst = filepath.Join(root, filepath.FromSlash(controlTemp))
 			}
-			if err := x.writeFile(dst, mode, tr, h); err != nil {
+			if err := x.writeFile(dst, prefix+name, mode, tr, h); err != nil {
 				return err
 			}
 		case tar.TypeSymlink:
@@ -105,7 +108,7 @@ func (x *extractor) mkdir(dir string, mode fs.FileMode) error {
 	return nil
 }
 
-func (x *extractor) writeFile(dst string, mode fs.FileMode, r io.Reader, h *tar.Header) error {
+func (x *extractor) writeFile(dst, name string, mode fs.FileMode, r io.Reader, h *tar.Header) error {
 	if mode == 0 {
 		mode = 0o600
 	}
@@ -116,7 +119,12 @@ func (x *extractor) writeFile(dst string, mode fs.FileMode, r io.Reader, h *tar.
 	if err != nil {
 		return fmt.Errorf("basebackup: %w", err)
 	}
-	n, err := io.Copy(f, r)
+	var n int64
+	if x.sums != nil {
+		n, err = x.sums.copy(name, f, r)
+	} else {
+		n, err = io.Copy(f, r)
+	}
 	if err == nil && n != h.Size {
 		err = fmt.Errorf("%d bytes, header says %d", n, h.Size)
 	}
