@@ -63,6 +63,17 @@ const (
 	// KindBlobs is the contents of a group of large objects, which the
 	// dump reads in chunks (pg_dump's "BLOBS").
 	KindBlobs Kind = "BLOBS"
+	// KindTableAttach attaches a partition to its partitioned table
+	// (ALTER TABLE ... ATTACH PARTITION), with the partition's Ref.
+	KindTableAttach Kind = "TABLE ATTACH"
+	// KindIndexAttach attaches a partition's index to its partitioned
+	// index (ALTER INDEX ... ATTACH PARTITION), with the partition index's Ref.
+	KindIndexAttach Kind = "INDEX ATTACH"
+	KindStatistics  Kind = "STATISTICS" // CREATE STATISTICS (extended statistics)
+	KindPolicy      Kind = "POLICY"
+	// KindRowSecurity enables row level security on a table (with the
+	// table's Ref), after its data, as pg_dump's "ROW SECURITY".
+	KindRowSecurity Kind = "ROW SECURITY"
 )
 
 // kindInfo holds each kind's section and sort priority, after pg_dump's
@@ -86,6 +97,7 @@ var kindInfo = map[Kind]struct {
 	KindMatView:         {SectionPreData, 20},
 	KindSequence:        {SectionPreData, 20},
 	KindSequenceOwnedBy: {SectionPreData, 21},
+	KindTableAttach:     {SectionPreData, 22},
 	KindDefault:         {SectionPreData, 23},
 	KindBlobMetadata:    {SectionPreData, 24}, // pg_dump's PRIO_LARGE_OBJECT
 	KindTableData:       {SectionData, 30},
@@ -94,9 +106,13 @@ var kindInfo = map[Kind]struct {
 	KindConstraint:      {SectionPostData, 40},
 	KindCheckConstraint: {SectionPostData, 40},
 	KindIndex:           {SectionPostData, 41},
+	KindIndexAttach:     {SectionPostData, 42},
+	KindStatistics:      {SectionPostData, 42},
 	KindRule:            {SectionPostData, 43},
 	KindTrigger:         {SectionPostData, 45},
 	KindFKConstraint:    {SectionPostData, 46},
+	KindPolicy:          {SectionPostData, 47},
+	KindRowSecurity:     {SectionPostData, 47},
 	KindMatViewData:     {SectionPostData, 60},
 	KindComment:         {SectionPreData, 0}, // Sort gives them their target's section
 	KindACL:             {SectionPreData, 0},
@@ -129,6 +145,8 @@ const (
 	ClassPgCollation   uint32 = 3456
 	ClassPgExtension   uint32 = 3079
 	ClassPgLargeObject uint32 = 2613
+	ClassPgPolicy      uint32 = 3256
+	ClassPgStatExt     uint32 = 3381 // pg_statistic_ext
 )
 
 // Object is one item of a dump: something to create (a table, an index, a

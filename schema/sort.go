@@ -14,6 +14,7 @@ var derived = map[Kind]bool{
 	KindTableData: true, KindSequenceSet: true, KindMatViewData: true,
 	KindComment: true, KindACL: true, KindSequenceOwnedBy: true,
 	KindShellType: true, KindBlobs: true,
+	KindTableAttach: true, KindIndexAttach: true, KindRowSecurity: true,
 }
 
 // node is a unit of ordering: a top-level object, or a part split off.
