@@ -42,6 +42,11 @@ type Column struct {
 	// from the type's default, else "".
 	Collation string
 	NotNull   bool
+	// NotNullName names the NOT NULL constraint when it is not the
+	// default <table>_<column>_not_null, and NotNullNoInherit marks a NO
+	// INHERIT one (PostgreSQL 18 keeps them in pg_constraint).
+	NotNullName      string
+	NotNullNoInherit bool
 	// Default is the default expression (pg_get_expr), "" for none. Its
 	// part (DefaultPart) decides whether it is rendered inline.
 	Default     string
@@ -155,7 +160,7 @@ func (t *Table) CreateSQL() string {
 			w.WriteString(" DEFAULT " + c.Default)
 		}
 		if c.NotNull {
-			w.WriteString(" NOT NULL")
+			w.WriteString(c.notNullSQL(""))
 		}
 	}
 	for _, ck := range t.Checks {
@@ -177,7 +182,10 @@ func (t *Table) CreateSQL() string {
 	alter := "ALTER TABLE ONLY " + t.Qualified() + " ALTER COLUMN "
 	for _, c := range t.Columns {
 		col := alter + Ident(c.Name)
-		if c.Inherited && c.NotNull {
+		switch {
+		case c.Inherited && c.NotNull && (c.NotNullName != "" || c.NotNullNoInherit):
+			b.WriteString("ALTER TABLE ONLY " + t.Qualified() + " ADD" + c.notNullSQL(Ident(c.Name)) + ";\n")
+		case c.Inherited && c.NotNull:
 			b.WriteString(col + " SET NOT NULL;\n")
 		}
 		if c.Statistics != nil {
@@ -194,6 +202,23 @@ func (t *Table) CreateSQL() string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// notNullSQL is " NOT NULL" with the constraint's name and NO INHERIT when
+// they are set: a column constraint, or with column (quoted) a table
+// constraint.
+func (c *Column) notNullSQL(column string) string {
+	s := " NOT NULL"
+	if c.NotNullName != "" {
+		s = " CONSTRAINT " + Ident(c.NotNullName) + s
+	}
+	if column != "" {
+		s += " " + column
+	}
+	if c.NotNullNoInherit {
+		s += " NO INHERIT"
+	}
+	return s
 }
 
 func storageName(s byte) string {

@@ -45,7 +45,7 @@ func loadRelations(ctx context.Context, q Querier, f *features, add func(*schema
 	}
 	r := &relReader{q: q, f: f, tables: map[uint32]*relTable{}, seqs: map[uint32]*relSeq{}, views: map[uint32]*relView{}}
 	steps := []func(context.Context) error{r.relations, r.inherits, r.columns, r.viewColumns, r.generatedDeps,
-		r.constraints, r.indexes, r.sequences, r.sequenceValues}
+		r.notNulls, r.constraints, r.indexes, r.sequences, r.sequenceValues}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
