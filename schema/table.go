@@ -27,6 +27,17 @@ type Table struct {
 	// Options are the reloptions as the catalog holds them, "name=value",
 	// with the TOAST table's prefixed "toast.".
 	Options []string
+	// PartitionBy is a partitioned table's key as pg_get_partkeydef
+	// prints it ("RANGE (a)"), "" for other tables. A partition is created
+	// as a table of its own, with every column and CHECK constraint, and
+	// attached by an object of its own (KindTableAttach), as pg_dump does.
+	PartitionBy string
+	// ReplicaIdentity is relreplident when it is FULL ('f') or NOTHING
+	// ('n'), else 0: USING INDEX is set by the index's object.
+	ReplicaIdentity byte
+	// ForceRowSecurity is relforcerowsecurity. Enabling row level
+	// security is an object of its own (KindRowSecurity), after the data.
+	ForceRowSecurity bool
 }
 
 // Column is one column of a table.
@@ -175,6 +186,9 @@ func (t *Table) CreateSQL() string {
 	if len(t.Inherits) > 0 {
 		b.WriteString("\nINHERITS (" + strings.Join(t.Inherits, ", ") + ")")
 	}
+	if t.PartitionBy != "" {
+		b.WriteString("\nPARTITION BY " + t.PartitionBy)
+	}
 	if len(t.Options) > 0 {
 		b.WriteString("\nWITH (" + RelOptions(t.Options) + ")")
 	}
@@ -200,6 +214,15 @@ func (t *Table) CreateSQL() string {
 		if s := compressionName(c.Compression); s != "" {
 			b.WriteString(col + " SET COMPRESSION " + s + ";\n")
 		}
+	}
+	switch t.ReplicaIdentity {
+	case 'f':
+		b.WriteString("ALTER TABLE ONLY " + t.Qualified() + " REPLICA IDENTITY FULL;\n")
+	case 'n':
+		b.WriteString("ALTER TABLE ONLY " + t.Qualified() + " REPLICA IDENTITY NOTHING;\n")
+	}
+	if t.ForceRowSecurity {
+		b.WriteString("ALTER TABLE ONLY " + t.Qualified() + " FORCE ROW LEVEL SECURITY;\n")
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }

@@ -27,7 +27,11 @@ import (
 // default out, which pg_dump does not dump and a restore leaves NULL. So a
 // NULL ACL is shown as acldefault(...), and an empty column ACL as none.
 //
-// What it leaves out, on purpose: the public schema's own row and comment
+// What it leaves out, on purpose: connoinherit of primary key, unique and
+// exclusion constraints, which means nothing for them: a partition's that
+// was cloned from its parent's has it false, one added to the partition
+// and attached to the parent's (as pg_dump and pgark restore them) true;
+// the public schema's own row and comment
 // (initdb makes them, OID 2200); what the server makes along with other
 // objects: array types, multirange types with their constructors and casts
 // (PostgreSQL 14+ makes them for each range type), relation row types, TOAST
@@ -72,7 +76,8 @@ var signatureQueries = []struct{ name, sql string }{
 			co.conname,
 			CASE WHEN co.conrelid <> 0 THEN co.conrelid::regclass::text ELSE 'domain ' || co.contypid::regtype::text END,
 			co.contype, pg_get_constraintdef(co.oid), co.condeferrable, co.condeferred, co.convalidated,
-			co.conislocal, co.coninhcount, co.connoinherit, CASE WHEN co.conindid <> 0 THEN co.conindid::regclass END)
+			co.conislocal, co.coninhcount, CASE WHEN co.contype NOT IN ('p', 'u', 'x') THEN co.connoinherit END,
+			CASE WHEN co.conindid <> 0 THEN co.conindid::regclass END)
 		FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE ` + userNamespace},
 
 	{"indexes", `SELECT format('index %s def=%s clustered=%s replident=%s valid=%s',

@@ -31,7 +31,8 @@ func indexObjects(objs []*schema.Object) map[schema.Ref]target {
 	for _, o := range objs {
 		switch o.Kind {
 		case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData,
-			schema.KindComment, schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs:
+			schema.KindComment, schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs,
+			schema.KindTableAttach, schema.KindIndexAttach, schema.KindRowSecurity:
 			continue
 		}
 		if _, ok := idx[o.Ref.Whole()]; !ok {

@@ -156,7 +156,8 @@ func addDependencies(ctx context.Context, q Querier, objs []*schema.Object) erro
 	byRef := map[schema.Ref][]*schema.Object{}
 	index := func(o *schema.Object) {
 		switch o.Kind {
-		case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment, schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs:
+		case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment, schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs,
+			schema.KindTableAttach, schema.KindIndexAttach, schema.KindRowSecurity:
 			return // these share their owner's Ref; the loaders give them their deps
 		}
 		byRef[o.Ref.Whole()] = append(byRef[o.Ref.Whole()], o)

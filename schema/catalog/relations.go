@@ -12,14 +12,21 @@ import (
 	"github.com/pgark/pgark/schema"
 )
 
-// Relations: schemas, tables (relkind 'r', not partitions), their data,
-// columns, defaults, constraints and indexes, sequences (plain, serial-owned
-// and identity) with their values, views and materialized views.
+// Relations: schemas, tables (partitioned tables and partitions too), their
+// data, columns, defaults, constraints and indexes, sequences (plain,
+// serial-owned and identity) with their values, views and materialized
+// views; what hangs off them: rules, row level security and policies,
+// extended statistics (rules.go, policies.go, statsobjects.go).
 //
-// Not read here yet: partitioned tables and partitions (relkind 'p' and
-// relispartition, and foreign keys that reference them), foreign tables,
-// CLUSTER ON, REPLICA IDENTITY, column defaults on views, and NOT NULL
-// constraints as pg_constraint rows (PostgreSQL 18; attnotnull covers
+// Partitions are dumped as pg_dump dumps them: each is created as a table
+// of its own, with all its columns and CHECK constraints, and attached to
+// its parent by a TABLE ATTACH object; each leaf has its own TABLE DATA, a
+// partitioned table none. An index of a partition that is attached to its
+// parent's (constraints' indexes too) is created on its own and attached
+// by an INDEX ATTACH object.
+//
+// Not read here yet: foreign tables, column defaults on views, and NOT
+// NULL constraints as pg_constraint rows (PostgreSQL 18; attnotnull covers
 // them, their names are not kept).
 //
 // The SQL the server prints (format_type, pg_get_expr, pg_get_viewdef,
@@ -33,7 +40,7 @@ func (f *features) attCompression() bool { return f.atLeast(140000) }
 // userRelation is the condition on a pg_class alias c joined to its
 // pg_namespace alias n that keeps the relations this file dumps.
 func userRelation(kinds string) string {
-	return fmt.Sprintf(`c.relkind IN (%s) AND NOT c.relispartition AND %s AND %s`,
+	return fmt.Sprintf(`c.relkind IN (%s) AND %s AND %s`,
 		kinds, userNamespace("n"), notExtensionMember(schema.ClassPgClass, "c.oid"))
 }
 
@@ -45,7 +52,7 @@ func loadRelations(ctx context.Context, q Querier, f *features, add func(*schema
 	}
 	r := &relReader{q: q, f: f, tables: map[uint32]*relTable{}, seqs: map[uint32]*relSeq{}, views: map[uint32]*relView{}}
 	steps := []func(context.Context) error{r.relations, r.inherits, r.columns, r.viewColumns, r.generatedDeps,
-		r.notNulls, r.constraints, r.indexes, r.sequences, r.sequenceValues}
+		r.notNulls, r.constraints, r.indexes, r.indexAttaches, r.sequences, r.sequenceValues}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return err
@@ -53,6 +60,11 @@ func loadRelations(ctx context.Context, q Querier, f *features, add func(*schema
 	}
 	for _, o := range r.objs {
 		add(o)
+	}
+	for _, l := range []loader{loadRules, loadPolicies, loadStatisticsObjects} {
+		if err := l(ctx, q, f, add); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -106,11 +118,12 @@ type relView struct {
 }
 
 type relTable struct {
-	obj   *schema.Object
-	def   *schema.Table
-	data  *schema.TableData
-	ref   schema.Ref
-	owner string
+	obj       *schema.Object
+	def       *schema.Table
+	data      *schema.TableData // nil for a partitioned table
+	ref       schema.Ref
+	owner     string
+	partition bool
 }
 
 type relSeq struct {
@@ -119,7 +132,8 @@ type relSeq struct {
 	owner string
 }
 
-// relations reads tables, views, materialized views and sequences.
+// relations reads tables (partitioned tables and partitions too), views,
+// materialized views and sequences.
 func (r *relReader) relations(ctx context.Context) error {
 	rows, err := r.q.Query(ctx, `SELECT c.oid, n.nspname, c.relname, c.relkind::text, c.relpersistence::text,
 			pg_catalog.pg_get_userbyid(c.relowner), COALESCE(ts.spcname, ''),
@@ -128,29 +142,39 @@ func (r *relReader) relations(ctx context.Context) error {
 			COALESCE(tn.nspname, ''), COALESCE(t.typname, ''),
 			CASE WHEN c.relkind IN ('v', 'm') THEN pg_catalog.pg_get_viewdef(c.oid) ELSE '' END,
 			COALESCE((SELECT ru.oid FROM pg_catalog.pg_rewrite ru
-				WHERE ru.ev_class = c.oid AND ru.rulename = '_RETURN' AND c.relkind = 'v'), 0)
+				WHERE ru.ev_class = c.oid AND ru.rulename = '_RETURN' AND c.relkind = 'v'), 0),
+			CASE WHEN c.relkind = 'p' THEN pg_catalog.pg_get_partkeydef(c.oid) ELSE '' END,
+			CASE WHEN c.relispartition THEN pg_catalog.pg_get_expr(c.relpartbound, c.oid) ELSE '' END,
+			COALESCE(pc.oid, 0), COALESCE(pn.nspname, ''), COALESCE(pc.relname, ''),
+			c.relreplident::text, c.relrowsecurity, c.relforcerowsecurity
 		FROM pg_catalog.pg_class c
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = c.reltablespace
 		LEFT JOIN pg_catalog.pg_class tc ON tc.oid = c.reltoastrelid
 		LEFT JOIN pg_catalog.pg_type t ON t.oid = c.reloftype
 		LEFT JOIN pg_catalog.pg_namespace tn ON tn.oid = t.typnamespace
-		WHERE `+userRelation(`'r', 'v', 'm', 'S'`)+`
+		LEFT JOIN pg_catalog.pg_inherits pi ON c.relispartition AND pi.inhrelid = c.oid
+		LEFT JOIN pg_catalog.pg_class pc ON pc.oid = pi.inhparent
+		LEFT JOIN pg_catalog.pg_namespace pn ON pn.oid = pc.relnamespace
+		WHERE `+userRelation(`'r', 'p', 'v', 'm', 'S'`)+`
 		ORDER BY c.oid`)
 	if err != nil {
 		return fmt.Errorf("catalog: read relations: %w", err)
 	}
 	var (
-		oid, rule                                uint32
+		oid, rule, parent                        uint32
 		nsp, name, kind, persistence, owner, tbs string
 		opts, toastOpts                          []string
 		pages                                    int64
 		tuples                                   float64
-		populated                                bool
+		populated, rowSecurity, forceRowSecurity bool
 		ofNsp, ofType, viewdef                   string
+		partKey, bound, parentNsp, parentName    string
+		replident                                string
 	)
 	_, err = pgx.ForEachRow(rows, []any{&oid, &nsp, &name, &kind, &persistence, &owner, &tbs, &opts, &toastOpts,
-		&pages, &tuples, &populated, &ofNsp, &ofType, &viewdef, &rule}, func() error {
+		&pages, &tuples, &populated, &ofNsp, &ofType, &viewdef, &rule,
+		&partKey, &bound, &parent, &parentNsp, &parentName, &replident, &rowSecurity, &forceRowSecurity}, func() error {
 		ref := schema.Ref{Class: schema.ClassPgClass, OID: oid}
 		qname := schema.Qualified(nsp, name)
 		for _, o := range toastOpts {
@@ -158,19 +182,42 @@ func (r *relReader) relations(ctx context.Context) error {
 		}
 		obj := &schema.Object{Ref: ref, Schema: nsp, Name: name, Owner: owner, Tablespace: tbs}
 		switch kind {
-		case "r":
-			def := &schema.Table{Schema: nsp, Name: name, Unlogged: persistence == "u", Options: opts}
+		case "r", "p":
+			def := &schema.Table{Schema: nsp, Name: name, Unlogged: persistence == "u", Options: opts,
+				PartitionBy: partKey, ForceRowSecurity: forceRowSecurity}
+			if replident == "f" || replident == "n" {
+				def.ReplicaIdentity = replident[0]
+			}
 			if ofType != "" {
 				def.OfType = schema.Qualified(ofNsp, ofType)
 			}
 			obj.Kind, obj.Definer = schema.KindTable, def
 			obj.Ident, obj.Drop = "TABLE "+qname, "DROP TABLE "+qname+";"
-			data := &schema.TableData{Table: ref, Relation: qname, Pages: pages, Tuples: tuples}
-			r.tables[oid] = &relTable{obj: obj, def: def, data: data, ref: ref, owner: owner}
-			r.objs = append(r.objs, obj, &schema.Object{
-				Ref: ref, Kind: schema.KindTableData, Schema: nsp, Name: name, Owner: owner,
-				Data: data, Deps: []schema.Ref{ref},
-			})
+			t := &relTable{obj: obj, def: def, ref: ref, owner: owner, partition: parent != 0}
+			r.tables[oid] = t
+			r.objs = append(r.objs, obj)
+			if kind == "r" {
+				t.data = &schema.TableData{Table: ref, Relation: qname, Pages: pages, Tuples: tuples}
+				r.objs = append(r.objs, &schema.Object{
+					Ref: ref, Kind: schema.KindTableData, Schema: nsp, Name: name, Owner: owner,
+					Data: t.data, Deps: []schema.Ref{ref},
+				})
+			}
+			if parent != 0 {
+				r.objs = append(r.objs, &schema.Object{
+					Ref: ref, Kind: schema.KindTableAttach, Schema: nsp, Name: name, Owner: owner,
+					Create: "ALTER TABLE ONLY " + schema.Qualified(parentNsp, parentName) +
+						" ATTACH PARTITION " + qname + " " + bound + ";",
+					Deps: []schema.Ref{ref, {Class: schema.ClassPgClass, OID: parent}},
+				})
+			}
+			if rowSecurity {
+				r.objs = append(r.objs, &schema.Object{
+					Ref: ref, Kind: schema.KindRowSecurity, Schema: nsp, Name: name, Owner: owner,
+					Create: "ALTER TABLE " + qname + " ENABLE ROW LEVEL SECURITY;",
+					Deps:   []schema.Ref{ref},
+				})
+			}
 		case "v":
 			obj.Kind = schema.KindView
 			obj.Ident, obj.Drop = "VIEW "+qname, "DROP VIEW "+qname+";"
@@ -188,6 +235,12 @@ func (r *relReader) relations(ctx context.Context) error {
 			obj.Kind = schema.KindMatView
 			obj.Ident, obj.Drop = "MATERIALIZED VIEW "+qname, "DROP MATERIALIZED VIEW "+qname+";"
 			obj.Create = viewSQL("MATERIALIZED VIEW", qname, opts, viewdef)
+			switch replident {
+			case "f":
+				obj.Create += "\nALTER TABLE ONLY " + qname + " REPLICA IDENTITY FULL;"
+			case "n":
+				obj.Create += "\nALTER TABLE ONLY " + qname + " REPLICA IDENTITY NOTHING;"
+			}
 			r.objs = append(r.objs, obj)
 			if populated {
 				r.objs = append(r.objs, &schema.Object{
@@ -338,7 +391,8 @@ func (r *relReader) viewColumns(ctx context.Context) error {
 	return nil
 }
 
-// inherits reads the parents of inheritance children.
+// inherits reads the parents of inheritance children (not of partitions,
+// which are attached).
 func (r *relReader) inherits(ctx context.Context) error {
 	rows, err := r.q.Query(ctx, `SELECT i.inhrelid, pn.nspname, p.relname
 		FROM pg_catalog.pg_inherits i
@@ -353,7 +407,7 @@ func (r *relReader) inherits(ctx context.Context) error {
 		nsp, name string
 	)
 	_, err = pgx.ForEachRow(rows, []any{&oid, &nsp, &name}, func() error {
-		if t := r.tables[oid]; t != nil {
+		if t := r.tables[oid]; t != nil && !t.partition {
 			t.def.Inherits = append(t.def.Inherits, schema.Qualified(nsp, name))
 		}
 		return nil
@@ -364,7 +418,10 @@ func (r *relReader) inherits(ctx context.Context) error {
 	return nil
 }
 
-// columns reads the tables' columns and defaults.
+// columns reads the tables' columns and defaults. A partition's columns
+// are all its own: it is created alone, then attached. A column without
+// a default of its own whose parent has one gets DEFAULT NULL, as pg_dump
+// gives it, since CREATE TABLE ... INHERITS would copy the parent's.
 func (r *relReader) columns(ctx context.Context) error {
 	compression := `''`
 	if r.f.attCompression() {
@@ -373,7 +430,11 @@ func (r *relReader) columns(ctx context.Context) error {
 	rows, err := r.q.Query(ctx, `SELECT a.attrelid, a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),
 			COALESCE(cn.nspname, ''), COALESCE(co.collname, ''),
 			a.attnotnull, a.attislocal, a.attidentity::text, a.attgenerated::text,
-			COALESCE(ad.oid, 0), COALESCE(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), ''),
+			COALESCE(ad.oid, 0), COALESCE(pg_catalog.pg_get_expr(ad.adbin, ad.adrelid),
+				CASE WHEN a.attgenerated = '' AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+					JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = a.attname
+					JOIN pg_catalog.pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
+					WHERE i.inhrelid = a.attrelid) THEN 'NULL' END, ''),
 			CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text ELSE '' END,
 			COALESCE(a.attstattarget::int, -1), COALESCE(a.attoptions, '{}'), `+compression+`
 		FROM pg_catalog.pg_attribute a
@@ -383,7 +444,7 @@ func (r *relReader) columns(ctx context.Context) error {
 		LEFT JOIN pg_catalog.pg_collation co ON co.oid = a.attcollation AND a.attcollation <> t.typcollation
 		LEFT JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
 		LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-		WHERE `+userRelation(`'r'`)+` AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE `+userRelation(`'r', 'p'`)+` AND a.attnum > 0 AND NOT a.attisdropped
 		ORDER BY a.attrelid, a.attnum`)
 	if err != nil {
 		return fmt.Errorf("catalog: read columns: %w", err)
@@ -403,7 +464,7 @@ func (r *relReader) columns(ctx context.Context) error {
 			return nil
 		}
 		c := &schema.Column{
-			Name: name, Type: typ, NotNull: notNull, Inherited: !local, Default: def,
+			Name: name, Type: typ, NotNull: notNull, Inherited: !local && !t.partition, Default: def,
 			Identity: firstByte(identity), Generated: firstByte(generated), Storage: firstByte(storage),
 			Compression: firstByte(cmp), Options: opts,
 		}
@@ -415,7 +476,7 @@ func (r *relReader) columns(ctx context.Context) error {
 			c.Statistics = &target
 		}
 		t.def.Columns = append(t.def.Columns, c)
-		if c.Generated == 0 {
+		if c.Generated == 0 && t.data != nil {
 			t.data.Columns = append(t.data.Columns, schema.Ident(name))
 		}
 		if def != "" && c.Generated == 0 {
@@ -468,36 +529,45 @@ func firstByte(s string) byte {
 }
 
 // constraints reads the tables' CHECK, primary key, unique, exclusion and
-// foreign key constraints.
+// foreign key constraints. A foreign key of a partitioned table is cloned
+// on its partitions (and on the partitions of a partitioned table it
+// references): the clones come with it. A partition's primary key or
+// unique constraint is its own, attached with its index (indexAttaches).
 func (r *relReader) constraints(ctx context.Context) error {
 	rows, err := r.q.Query(ctx, `SELECT co.oid, co.conrelid, co.conname, co.contype::text,
 			pg_catalog.pg_get_constraintdef(co.oid), co.conislocal, COALESCE(its.spcname, ''), co.confrelid,
 			COALESCE((SELECT u.oid FROM pg_catalog.pg_constraint u
 				WHERE co.contype = 'f' AND u.conrelid = co.confrelid AND u.conindid = co.conindid
-				AND u.contype IN ('p', 'u') LIMIT 1), 0)
+				AND u.contype IN ('p', 'u') LIMIT 1), 0),
+			COALESCE(i.indisclustered, false), COALESCE(i.indisreplident, false), COALESCE(ic.relname, '')
 		FROM pg_catalog.pg_constraint co
 		JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_catalog.pg_class ic ON ic.oid = co.conindid AND co.contype IN ('p', 'u', 'x')
+		LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = ic.oid
 		LEFT JOIN pg_catalog.pg_tablespace its ON its.oid = ic.reltablespace
-		WHERE `+userRelation(`'r'`)+` AND co.contype IN ('c', 'p', 'u', 'x', 'f')
+		WHERE `+userRelation(`'r', 'p'`)+` AND co.contype IN ('c', 'p', 'u', 'x', 'f')
+		  AND (co.contype <> 'f' OR co.conparentid = 0)
 		ORDER BY co.conrelid, co.conname`)
 	if err != nil {
 		return fmt.Errorf("catalog: read constraints: %w", err)
 	}
 	var (
-		oid, rel, refRel, refCon uint32
-		name, kind, def, tbs     string
-		local                    bool
+		oid, rel, refRel, refCon    uint32
+		name, kind, def, tbs, index string
+		local, clustered, replident bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &rel, &name, &kind, &def, &local, &tbs, &refRel, &refCon}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &rel, &name, &kind, &def, &local, &tbs, &refRel, &refCon,
+		&clustered, &replident, &index}, func() error {
 		t := r.tables[rel]
 		if t == nil {
 			return nil
 		}
 		ref := schema.Ref{Class: schema.ClassPgConstraint, OID: oid}
 		if kind == "c" {
-			if local { // inherited ones come with INHERITS
+			// Inherited ones come with INHERITS; a partition needs its
+			// parent's before it is attached.
+			if local || t.partition {
 				p := t.def.CheckPart(ref, t.ref, name, def)
 				p.Owner = t.owner
 				t.obj.Parts = append(t.obj.Parts, p)
@@ -507,13 +577,18 @@ func (r *relReader) constraints(ctx context.Context) error {
 		o := &schema.Object{
 			Ref: ref, Kind: schema.KindConstraint, Schema: t.def.Schema, Name: t.def.Name + " " + name,
 			Owner: t.owner, Tablespace: tbs,
-			Create: "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + ";",
-			Drop:   "ALTER TABLE ONLY " + t.def.Qualified() + " DROP CONSTRAINT " + schema.Ident(name) + ";",
-			Deps:   []schema.Ref{t.ref},
+			Create: "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + ";" +
+				indexSettings(t.def.Qualified(), index, clustered, replident),
+			Drop: "ALTER TABLE ONLY " + t.def.Qualified() + " DROP CONSTRAINT " + schema.Ident(name) + ";",
+			Deps: []schema.Ref{t.ref},
 		}
 		if kind == "f" {
 			if r.tables[refRel] == nil {
-				return nil // references a relation not dumped (a partitioned table)
+				return nil // references a relation not dumped
+			}
+			if t.def.PartitionBy != "" {
+				// It applies to the partitions too: ONLY is refused.
+				o.Create = "ALTER TABLE " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + ";"
 			}
 			o.Kind = schema.KindFKConstraint
 			o.Deps = append(o.Deps, schema.Ref{Class: schema.ClassPgClass, OID: refRel})
@@ -530,21 +605,36 @@ func (r *relReader) constraints(ctx context.Context) error {
 	return nil
 }
 
-// indexes reads the indexes of tables and materialized views that no
-// constraint owns.
+// indexSettings renders what pg_dump adds to an index's (or its
+// constraint's) entry: CLUSTER ON, and REPLICA IDENTITY USING INDEX.
+func indexSettings(table, index string, clustered, replident bool) string {
+	var s string
+	if clustered {
+		s += "\nALTER TABLE " + table + " CLUSTER ON " + schema.Ident(index) + ";"
+	}
+	if replident {
+		s += "\nALTER TABLE ONLY " + table + " REPLICA IDENTITY USING INDEX " + schema.Ident(index) + ";"
+	}
+	return s
+}
+
+// indexes reads the indexes of tables, partitioned tables and materialized
+// views that no constraint owns. An index of a partitioned table is
+// created on it alone (ON ONLY), each partition's by itself.
 func (r *relReader) indexes(ctx context.Context) error {
-	rows, err := r.q.Query(ctx, `SELECT i.indexrelid, i.indrelid, n.nspname, ic.relname,
+	rows, err := r.q.Query(ctx, `SELECT i.indexrelid, i.indrelid, n.nspname, ic.relname, c.relname,
 			pg_catalog.pg_get_userbyid(c.relowner), pg_catalog.pg_get_indexdef(i.indexrelid),
 			COALESCE(ts.spcname, ''),
 			COALESCE((SELECT pg_catalog.array_agg(a.attnum::text || ' ' || a.attstattarget::text ORDER BY a.attnum)
 				FROM pg_catalog.pg_attribute a
-				WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0), '{}')
+				WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0), '{}'),
+			i.indisclustered, i.indisreplident
 		FROM pg_catalog.pg_index i
 		JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 		JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 		LEFT JOIN pg_catalog.pg_tablespace ts ON ts.oid = ic.reltablespace
-		WHERE `+userRelation(`'r', 'm'`)+` AND i.indisvalid AND i.indislive
+		WHERE `+userRelation(`'r', 'p', 'm'`)+` AND i.indisvalid AND i.indislive
 		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co
 			WHERE co.conrelid = i.indrelid AND co.conindid = i.indexrelid AND co.contype IN ('p', 'u', 'x'))
 		ORDER BY i.indexrelid`)
@@ -552,17 +642,20 @@ func (r *relReader) indexes(ctx context.Context) error {
 		return fmt.Errorf("catalog: read indexes: %w", err)
 	}
 	var (
-		oid, rel                  uint32
-		nsp, name, owner, def, tb string
-		stats                     []string
+		oid, rel                         uint32
+		nsp, name, table, owner, def, tb string
+		stats                            []string
+		clustered, replident             bool
 	)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &rel, &nsp, &name, &owner, &def, &tb, &stats}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&oid, &rel, &nsp, &name, &table, &owner, &def, &tb, &stats,
+		&clustered, &replident}, func() error {
 		qname := schema.Qualified(nsp, name)
 		create := def + ";"
 		for _, s := range stats {
 			col, target, _ := strings.Cut(s, " ")
 			create += "\nALTER INDEX " + qname + " ALTER COLUMN " + col + " SET STATISTICS " + target + ";"
 		}
+		create += indexSettings(schema.Qualified(nsp, table), name, clustered, replident)
 		r.objs = append(r.objs, &schema.Object{
 			Ref: schema.Ref{Class: schema.ClassPgClass, OID: oid}, Kind: schema.KindIndex,
 			Schema: nsp, Name: name, Owner: owner, Tablespace: tb,
@@ -573,6 +666,63 @@ func (r *relReader) indexes(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("catalog: read indexes: %w", err)
+	}
+	return nil
+}
+
+// indexAttaches reads which indexes of partitions are attached to an
+// index of their parent, and makes an INDEX ATTACH object of each, with
+// the Ref of the partition's index. It needs both indexes (or the
+// constraints they belong to) and, as pg_dump's, both tables: the
+// scheduler of a parallel restore then keeps it apart from other ALTER
+// TABLEs on them.
+func (r *relReader) indexAttaches(ctx context.Context) error {
+	rows, err := r.q.Query(ctx, `SELECT i.inhrelid, i.inhparent, n.nspname, c.relname, pn.nspname, p.relname,
+			x.indrelid, px.indrelid,
+			COALESCE(co.oid, 0), COALESCE(pco.oid, 0)
+		FROM pg_catalog.pg_inherits i
+		JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid AND c.relkind IN ('i', 'I')
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_catalog.pg_index x ON x.indexrelid = c.oid
+		JOIN pg_catalog.pg_class p ON p.oid = i.inhparent
+		JOIN pg_catalog.pg_namespace pn ON pn.oid = p.relnamespace
+		JOIN pg_catalog.pg_index px ON px.indexrelid = p.oid
+		LEFT JOIN pg_catalog.pg_constraint co ON co.conindid = c.oid AND co.conrelid = x.indrelid
+			AND co.contype IN ('p', 'u', 'x')
+		LEFT JOIN pg_catalog.pg_constraint pco ON pco.conindid = p.oid AND pco.conrelid = px.indrelid
+			AND pco.contype IN ('p', 'u', 'x')
+		WHERE `+userNamespace("n")+`
+		ORDER BY i.inhrelid`)
+	if err != nil {
+		return fmt.Errorf("catalog: read attached indexes: %w", err)
+	}
+	var (
+		oid, parent, table, parentTable, con, parentCon uint32
+		nsp, name, parentNsp, parentName                string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&oid, &parent, &nsp, &name, &parentNsp, &parentName, &table, &parentTable,
+		&con, &parentCon}, func() error {
+		t := r.tables[table]
+		if t == nil || r.tables[parentTable] == nil {
+			return nil
+		}
+		ref := schema.Ref{Class: schema.ClassPgClass, OID: oid}
+		idx, parentIdx := ref, schema.Ref{Class: schema.ClassPgClass, OID: parent}
+		if con != 0 {
+			idx = schema.Ref{Class: schema.ClassPgConstraint, OID: con}
+		}
+		if parentCon != 0 {
+			parentIdx = schema.Ref{Class: schema.ClassPgConstraint, OID: parentCon}
+		}
+		r.objs = append(r.objs, &schema.Object{
+			Ref: ref, Kind: schema.KindIndexAttach, Schema: nsp, Name: name,
+			Create: "ALTER INDEX " + schema.Qualified(parentNsp, parentName) + " ATTACH PARTITION " + schema.Qualified(nsp, name) + ";",
+			Deps:   []schema.Ref{idx, parentIdx, t.ref, {Class: schema.ClassPgClass, OID: parentTable}},
+		})
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: read attached indexes: %w", err)
 	}
 	return nil
 }

@@ -27,7 +27,13 @@ import (
 //     visible on the session's default search_path (pg_table_is_visible
 //     after RESET search_path), not those of every schema.
 //   - What belongs to a relation goes with it: its data, columns'
-//     defaults, constraints, indexes, triggers, comments and privileges.
+//     defaults, constraints, indexes, triggers, rules, policies, row level
+//     security, comments and privileges. A partition is a relation of its
+//     own: -t on a partitioned table selects it alone, the -and-children
+//     forms its partitions too, at any depth. A partition's TABLE ATTACH,
+//     and the INDEX ATTACH of an index of it, go with the partition, as
+//     pg_dump 15 decides (restoring them needs the parent). Extended
+//     statistics go with their schema, as pg_dump 15's do.
 //     A sequence owned by a column (serial) is dumped when either it or its
 //     table is selected, its OWNED BY only when both are; an identity
 //     sequence goes with its table only. A constraint of a dumped table is
@@ -36,9 +42,6 @@ import (
 //     rows, a sequence's value, a materialized view's refresh.
 //   - Dependencies on what is left out are dropped (schema.Sort ignores
 //     them), as pg_dump does: restoring the result may need them.
-//
-// Partitioned tables and partitions are not loaded by pgark yet; patterns
-// may match them (StrictNames counts them), but nothing of them is dumped.
 type Selection struct {
 	Tables           []TablePattern       // -t, --table-and-children
 	ExcludeTables    []TablePattern       // -T, --exclude-table-and-children
@@ -85,7 +88,8 @@ type selected struct {
 	seqOwner   map[uint32]uint32
 	noData     map[uint32]bool
 	where      map[uint32][]string
-	// owner maps constraints, indexes, triggers and rules to their relation.
+	// owner maps constraints, indexes, triggers, rules and policies to
+	// their relation.
 	owner map[schema.Ref]uint32
 }
 
@@ -259,11 +263,12 @@ func resolveSelection(ctx context.Context, q Querier, db string, sel Selection) 
 		}
 	}
 
-	// What constraints, indexes, triggers and rules belong to.
+	// What constraints, indexes, triggers, rules and policies belong to.
 	rows, err = q.Query(ctx, `SELECT 2606::oid, co.oid, co.conrelid FROM pg_catalog.pg_constraint co WHERE co.conrelid <> 0
 		UNION ALL SELECT 1259::oid, i.indexrelid, i.indrelid FROM pg_catalog.pg_index i
 		UNION ALL SELECT 2620::oid, t.oid, t.tgrelid FROM pg_catalog.pg_trigger t
-		UNION ALL SELECT 2618::oid, r.oid, r.ev_class FROM pg_catalog.pg_rewrite r`)
+		UNION ALL SELECT 2618::oid, r.oid, r.ev_class FROM pg_catalog.pg_rewrite r
+		UNION ALL SELECT 3256::oid, p.oid, p.polrelid FROM pg_catalog.pg_policy p`)
 	if err != nil {
 		return nil, fmt.Errorf("catalog: read what belongs to relations: %w", err)
 	}
@@ -362,6 +367,10 @@ func (s *selected) apply(ctx context.Context, q Querier, objs []*schema.Object) 
 			keep = s.rel[o.Ref.OID] && !s.noData[o.Ref.OID]
 		case schema.KindSequenceOwnedBy:
 			keep = s.rel[o.Ref.OID] && s.rel[s.seqOwner[o.Ref.OID]]
+		case schema.KindTableAttach, schema.KindRowSecurity:
+			keep = s.rel[o.Ref.OID]
+		case schema.KindIndexAttach: // with the partition's index, as pg_dump 15
+			keep = s.rel[s.owner[o.Ref.Whole()]]
 		case schema.KindBlobs:
 			keep = s.everything
 		case schema.KindComment, schema.KindACL:
@@ -412,7 +421,8 @@ func (s *selected) apply(ctx context.Context, q Querier, objs []*schema.Object) 
 func derived(k schema.Kind) bool {
 	switch k {
 	case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment,
-		schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs:
+		schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs,
+		schema.KindTableAttach, schema.KindIndexAttach, schema.KindRowSecurity:
 		return true
 	}
 	return false
