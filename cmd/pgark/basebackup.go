@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/pgark/pgark/format"
 	"github.com/pgark/pgark/internal/basebackup"
 	"github.com/pgark/pgark/internal/conn"
 	"github.com/pgark/pgark/internal/replication"
@@ -31,6 +32,7 @@ type basebackupOptions struct {
 	manifestChecksums string
 	noManifest        bool
 	noClean           bool
+	compress          string
 	verbose           bool
 
 	stderr io.Writer
@@ -39,12 +41,25 @@ type basebackupOptions struct {
 const basebackupLong = `Take a physical base backup of a running cluster (PostgreSQL 15 or later)
 over the replication protocol, as pg_basebackup does.
 
+-D names the target directory; it must not exist or be empty.
+
+-F pgark (the default) writes a backup directory: base.tar.zst and one
+OID.tar.zst per tablespace (the server's tar streams, zstd-compressed; -Z
+zstd:N sets the level, -Z none stores plain .tar), the WAL the backup needs
+under wal/ (as archive-wal stores it), the server's backup_manifest byte for
+byte, and pgark-backup.json (system, version, timeline, start and end LSN,
+times, label, tablespaces, each file's SHA-256), written last: a directory
+without it is an unfinished backup. pgark recover lays it out as a data
+directory.
+
 -F plain (-Fp) writes a data directory that a server can start on, as
-pg_basebackup -Fp does. -D names it; it must not exist or be empty, and so
-must every tablespace's directory (relocate tablespaces with -T). The
-backup's manifest is written to backup_manifest (pg_verifybackup checks it)
-unless --no-manifest. The default, -F pgark (a compressed backup directory),
-is not built yet.
+pg_basebackup -Fp does; every tablespace's directory must not exist or be
+empty (relocate tablespaces with -T). Its manifest is backup_manifest, which
+pg_verifybackup checks.
+
+Unless --no-manifest, every file received is checked against the server's
+manifest as the backup streams (sizes, checksums, the manifest's own
+checksum, the WAL range): a mismatch fails the backup.
 
 -X stream (the default) streams the WAL the backup needs into pg_wal while
 it runs, over a second connection that holds a temporary replication slot
@@ -53,16 +68,16 @@ the backup is then self-contained. -X fetch has the server send the WAL at
 the end (it fails if the server recycled it meanwhile); -X none includes no
 WAL, so restoring needs a WAL archive.
 
-Everything written is fsynced, and global/pg_control, which the server
-sends last, is put in place only after that: a directory without it is an
-unfinished backup that no server starts on. On failure or interruption what
-was written is removed, unless -n/--no-clean. A data checksum failure
+Everything written is fsynced, and what marks the backup complete comes
+last: pgark-backup.json, or in a plain directory global/pg_control (a
+directory without it is an unfinished backup that no server starts on). On
+failure or interruption what was written is removed, unless -n/--no-clean. A data checksum failure
 reported by the server (SQLSTATE XX001) fails the backup.`
 
 func newBasebackupCmd() *cobra.Command {
 	o := &basebackupOptions{}
 	cmd := &cobra.Command{
-		Use:   "basebackup -D DIR -F plain [connection-option...] [option...]",
+		Use:   "basebackup -D DIR [-F pgark|plain] [connection-option...] [option...]",
 		Short: "Take a physical base backup of a cluster",
 		Long:  basebackupLong,
 		Args:  usageArgs(cobra.NoArgs),
@@ -75,8 +90,9 @@ func newBasebackupCmd() *cobra.Command {
 	fs.SortFlags = false
 	o.conn.AddFlags(fs)
 	fs.StringVarP(&o.dir, "pgdata", "D", "", "receive the base backup into `DIR`")
-	fs.StringVarP(&o.format, "format", "F", "pgark", "output format: p/plain (pgark is not built yet)")
+	fs.StringVarP(&o.format, "format", "F", "pgark", "output format: pgark (a compressed backup directory) or p/plain")
 	fs.StringVarP(&o.walMethod, "wal-method", "X", "stream", "include required WAL files with `METHOD`: none, fetch or stream")
+	fs.StringVarP(&o.compress, "compress", "Z", "", "-F pgark compression: zstd[:LEVEL] (default zstd:1) or none")
 	fs.StringVarP(&o.checkpoint, "checkpoint", "c", "", "set fast or spread (the default) checkpointing")
 	fs.StringVarP(&o.label, "label", "l", "", "set backup `LABEL`")
 	fs.BoolVarP(&o.progress, "progress", "P", false, "show progress information on stderr")
@@ -96,10 +112,17 @@ func (o *basebackupOptions) engineOptions() (basebackup.Options, error) {
 	}
 	switch strings.ToLower(o.format) {
 	case "p", "plain":
+		o.format = "plain"
+		if o.compress != "" {
+			return usage("-Z applies to -F pgark: a plain backup is not compressed")
+		}
 	case "pgark":
-		return basebackup.Options{}, &notBuiltError{verb: "basebackup -F pgark"}
+		o.format = "pgark"
+		if len(o.tablespaceMapping) > 0 {
+			return usage("-T applies to -F plain: pgark recover -T relocates tablespaces of a pgark backup")
+		}
 	case "t", "tar":
-		return usage("unsupported format %q: use -F plain (or -F pgark when it is built)", o.format)
+		return usage("unsupported format %q: use -F pgark (compressed tar files and more) or -F plain", o.format)
 	default:
 		return usage("invalid output format %q, must be \"plain\" or \"pgark\"", o.format)
 	}
@@ -137,6 +160,11 @@ func (o *basebackupOptions) engineOptions() (basebackup.Options, error) {
 	default:
 		return usage("invalid manifest checksum algorithm %q", o.manifestChecksums)
 	}
+	codec, level, err := parseCompress(o.compress)
+	if err != nil {
+		return usage("%v", err)
+	}
+	opts.NoCompress, opts.CompressLevel = codec == format.CodecNone, level
 	if o.maxRate != "" {
 		r, err := basebackup.ParseMaxRate(o.maxRate)
 		if err != nil {
@@ -174,7 +202,11 @@ func runBasebackup(ctx context.Context, o *basebackupOptions) error {
 		bar = newProgressLine(o.stderr)
 		opts.Progress = bar.update
 	}
-	res, err := basebackup.Plain(ctx, opts)
+	take := basebackup.Backup
+	if o.format == "plain" {
+		take = basebackup.Plain
+	}
+	res, err := take(ctx, opts)
 	if bar != nil {
 		bar.finish()
 	}

@@ -26,7 +26,9 @@ func TestBasebackupUsage(t *testing.T) {
 		want string
 	}{
 		{"no dir", []string{"-F", "plain"}, exitUsage, "no target directory"},
-		{"pgark format", []string{"-D", "x"}, exitUsage, "basebackup -F pgark: not built yet"},
+		{"mapping with pgark format", []string{"-D", "x", "-T", "/a=/b"}, exitUsage, "-T applies to -F plain"},
+		{"compression with plain", []string{"-D", "x", "-Fp", "-Z", "zstd"}, exitUsage, "-Z applies to -F pgark"},
+		{"bad compression", []string{"-D", "x", "-Z", "gzip"}, exitUsage, "unsupported compression"},
 		{"tar format", []string{"-D", "x", "-Ft"}, exitUsage, "unsupported format"},
 		{"bad format", []string{"-D", "x", "-F", "zip"}, exitUsage, "invalid output format"},
 		{"bad wal method", []string{"-D", "x", "-Fp", "-X", "carrier-pigeon"}, exitUsage, "invalid wal-method"},

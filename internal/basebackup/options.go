@@ -34,7 +34,7 @@ const (
 	WALNone WALMethod = "none"
 )
 
-// Options describe a plain-format base backup.
+// Options describe a base backup, in either format.
 type Options struct {
 	// Connect opens a physical replication connection (a
 	// conn.Connector's Replication(conn.ReplicationPhysical).Connect).
@@ -59,6 +59,11 @@ type Options struct {
 	// TablespaceMapping relocates tablespaces: OLDDIR (the location on
 	// the server, absolute) -> NEWDIR (absolute). See ParseTablespaceMapping.
 	TablespaceMapping map[string]string
+	// NoCompress stores the pgark format's archives as plain tar files;
+	// otherwise they are compressed with zstd at CompressLevel (1 to 22,
+	// 0 meaning 1). The plain format ignores both.
+	NoCompress    bool
+	CompressLevel int
 	// NoClean keeps what was written after a failure instead of removing
 	// it. The directory then lacks global/pg_control, so no server starts
 	// on it.
@@ -125,6 +130,12 @@ func (o *Options) check() error {
 	case "", replication.CheckpointFast, replication.CheckpointSpread:
 	default:
 		return fmt.Errorf("basebackup: invalid checkpoint mode %q: want fast or spread", o.Checkpoint)
+	}
+	if o.CompressLevel == 0 {
+		o.CompressLevel = 1
+	}
+	if o.CompressLevel < 1 || o.CompressLevel > 22 {
+		return fmt.Errorf("basebackup: invalid zstd level %d: want 1 to 22", o.CompressLevel)
 	}
 	if o.Label == "" {
 		o.Label = "pgark base backup"
