@@ -297,3 +297,50 @@ func TestRecoverDamagedBackup(t *testing.T) {
 	assert.Equal(t, exitFailure, r.code)
 	assert.Contains(t, r.stderr, "not a complete pgark backup")
 }
+
+// TestBasebackupWALMethods: -X fetch puts the WAL in base.tar (SHA-256
+// manifest checksums, checked while streaming), and the backup recovers on
+// its own; -X none has no WAL at all, and says so.
+func TestBasebackupWALMethods(t *testing.T) {
+	c := testcluster.Start(t, testcluster.WithMajor(15))
+	c.Exec(t, "postgres", "CREATE TABLE t AS SELECT generate_series(1, 5000) AS id")
+	st, err := os.Stat(c.DataDir())
+	require.NoError(t, err)
+	p := &pitr{c: c, uid: int(st.Sys().(*syscall.Stat_t).Uid), gid: int(st.Sys().(*syscall.Stat_t).Gid)}
+
+	fetch := filepath.Join(c.SocketDir(), "fetch")
+	r := pgark(t, nil, append([]string{"basebackup", "-D", fetch, "-X", "fetch", "-c", "fast",
+		"--manifest-checksums", "SHA256"}, connArgs(c)...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	d, err := basebackup.Open(fetch)
+	require.NoError(t, err)
+	assert.Equal(t, basebackup.WALFetch, d.WALMethod)
+	assert.Empty(t, d.WAL, "the WAL is in base.tar")
+	manifest, err := os.ReadFile(filepath.Join(fetch, basebackup.ManifestFile))
+	require.NoError(t, err)
+	assert.Contains(t, string(manifest), `"Checksum-Algorithm": "SHA256"`)
+
+	binDir := filepath.Join(c.SocketDir(), "bin")
+	require.NoError(t, os.Mkdir(binDir, 0o755))
+	bin := buildPgarkInto(t, binDir)
+	dir := filepath.Join(c.SocketDir(), "recovered")
+	r = pgark(t, nil, "recover", "--from", fetch, "-D", dir, "--target-immediate", "--target-action", "promote",
+		"--pgark", bin) // the backup has no wal/: restore-wal finds nothing, the WAL is in pg_wal
+	require.Equal(t, exitOK, r.code, r.stderr)
+	p.chown(t, dir)
+	p.chown(t, fetch)
+	rc := testcluster.Start(t, testcluster.WithMajor(15), testcluster.WithDataDir(dir))
+	require.Eventually(t, func() bool {
+		return rc.QueryValue(t, "postgres", "SELECT pg_is_in_recovery()") == "f"
+	}, 60*time.Second, 100*time.Millisecond)
+	assert.Equal(t, "5000", rc.QueryValue(t, "postgres", "SELECT count(*) FROM t"))
+
+	none := filepath.Join(t.TempDir(), "none")
+	r = pgark(t, nil, append([]string{"basebackup", "-D", none, "-X", "none", "-c", "fast"}, connArgs(c)...)...)
+	require.Equal(t, exitOK, r.code, r.stderr)
+	d, err = basebackup.Open(none)
+	require.NoError(t, err)
+	assert.Equal(t, basebackup.WALNone, d.WALMethod)
+	assert.Empty(t, d.WAL)
+	assert.NoDirExists(t, filepath.Join(none, basebackup.WALDir))
+}
