@@ -56,6 +56,9 @@ type Options struct {
 	NoOwner      bool // -O: entries carry no owner
 	NoPrivileges bool // -x: no ACL entries
 	NoComments   bool // --no-comments: no COMMENT entries
+	// NoTablespaces (--no-tablespaces): entries carry no tablespace, so
+	// a restore creates everything in the database's default one.
+	NoTablespaces bool
 
 	// LockWaitTimeout (--lock-wait-timeout) bounds the wait for each
 	// table lock the leader takes: a PostgreSQL duration such as "10s"

@@ -89,6 +89,9 @@ func makePlan(objs []*schema.Object, o *Options) (*plan, error) {
 		if o.NoOwner {
 			e.Owner = ""
 		}
+		if o.NoTablespaces {
+			e.Tablespace = ""
+		}
 		for _, d := range obj.DepIDs {
 			if kept[d] && d != obj.ID && !slices.Contains(e.Deps, uint32(d)) {
 				e.Deps = append(e.Deps, uint32(d))

@@ -41,6 +41,9 @@ type Options struct {
 	SingleTransaction bool
 	ExitOnError       bool // -e: stop at the first failed statement
 	DisableTriggers   bool // --disable-triggers: ALTER TABLE ... DISABLE TRIGGER ALL around the data
+	// NoTablespaces (--no-tablespaces) creates everything in the
+	// database's default tablespace: no SET default_tablespace.
+	NoTablespaces bool
 
 	// OnError is told of each failed entry as it happens (the restore goes
 	// on unless ExitOnError). Verbose, if set, is told what is being done
@@ -448,6 +451,9 @@ func (r *runner) runEntry(ctx context.Context, s *session, e *format.Entry) erro
 	}
 	r.verbose("creating %s %s", e.Kind, describe(e.Schema, e.Name))
 	s.comment(fmt.Sprintf("Entry %d; %s %s", e.ID, e.Kind, describe(e.Schema, e.Name)))
+	if err := r.useTablespace(ctx, s, e); err != nil {
+		return err
+	}
 	if err := s.exec(ctx, e.Create); err != nil {
 		return r.fail(ctx, s, e, -1, e.Create, err)
 	}

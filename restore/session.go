@@ -26,6 +26,10 @@ type session struct {
 	conn *pgconn.PgConn // a database connection, or nil
 	w    *bufio.Writer  // the script, or nil
 	werr error          // sticky script write error
+	// tablespace is the default_tablespace set on the session, when
+	// tablespaceSet (see useTablespace).
+	tablespace    string
+	tablespaceSet bool
 }
 
 // sessionSQL is what every restore session runs first (as pg_restore's

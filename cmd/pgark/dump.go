@@ -34,6 +34,7 @@ type dumpOptions struct {
 	noOwner                bool
 	noPrivileges           bool
 	noComments             bool
+	noTablespaces          bool
 	lockWaitTimeout        string
 	snapshot               string
 	serializableDeferrable bool
@@ -128,6 +129,7 @@ func newDumpCmd() *cobra.Command {
 	fs.BoolVarP(&o.noPrivileges, "no-privileges", "x", false, "do not dump privileges (grant/revoke)")
 	fs.BoolVar(&o.noPrivileges, "no-acl", false, "same as --no-privileges")
 	fs.BoolVar(&o.noComments, "no-comments", false, "do not dump comments")
+	fs.BoolVar(&o.noTablespaces, "no-tablespaces", false, "do not dump tablespace assignments")
 	fs.StringVar(&o.lockWaitTimeout, "lock-wait-timeout", "", "fail after waiting TIMEOUT for a table lock")
 	fs.StringVar(&o.snapshot, "snapshot", "", "use given snapshot for the dump")
 	fs.BoolVar(&o.serializableDeferrable, "serializable-deferrable", false, "wait until the dump can run without anomalies")
@@ -178,6 +180,7 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 		NoOwner:                o.noOwner,
 		NoPrivileges:           o.noPrivileges,
 		NoComments:             o.noComments,
+		NoTablespaces:          o.noTablespaces,
 		LockWaitTimeout:        o.lockWaitTimeout,
 		Snapshot:               o.snapshot,
 		SerializableDeferrable: o.serializableDeferrable,

@@ -24,6 +24,7 @@ type restoreOptions struct {
 	noOwner         bool
 	noACL           bool
 	noComments      bool
+	noTablespaces   bool
 	schemaOnly      bool
 	dataOnly        bool
 	sections        []string
@@ -82,6 +83,7 @@ func newRestoreCmd() *cobra.Command {
 	fs.BoolVarP(&o.noACL, "no-privileges", "x", false, "skip restoration of access privileges (grant/revoke)")
 	fs.BoolVar(&o.noACL, "no-acl", false, "same as --no-privileges")
 	fs.BoolVar(&o.noComments, "no-comments", false, "do not restore comments")
+	fs.BoolVar(&o.noTablespaces, "no-tablespaces", false, "do not restore tablespace assignments")
 	fs.BoolVarP(&o.schemaOnly, "schema-only", "s", false, "restore only the schema, no data")
 	fs.BoolVarP(&o.dataOnly, "data-only", "a", false, "restore only the data, no schema")
 	fs.StringArrayVar(&o.sections, "section", nil, "restore named section (pre-data, data, or post-data); repeatable")
@@ -129,6 +131,7 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		NoOwner:           o.noOwner,
 		NoACL:             o.noACL,
 		NoComments:        o.noComments,
+		NoTablespaces:     o.noTablespaces,
 		Clean:             o.clean,
 		IfExists:          o.ifExists,
 		Create:            o.create,
