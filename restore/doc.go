@@ -5,9 +5,10 @@
 //
 // # Plan
 //
-// NewPlan (pure) selects entries (Options.Selects: sections, the -L list,
-// -x, --no-comments) and sorts them into phases (PhaseOf), which run one
-// after the other:
+// NewPlan (pure) selects entries (sections, the -L list, -x,
+// --no-comments, and by name as pg_restore's -t, -n, -N, -T, -I, -P do:
+// Selection) and sorts them into phases (PhaseOf), which run one after the
+// other:
 //
 //  1. With -c, the Drop statements of the selected entries, in reverse
 //     archive order (IfExists rewrites them for --if-exists). With -C -c

@@ -73,28 +73,6 @@ func PhaseOf(e *format.Entry) Phase {
 	return PhasePre
 }
 
-// Selects reports whether opts select e: by section (an entry of section
-// none counts as pre-data), by the -L list, and by -x and --no-comments.
-func (o *Options) Selects(e *format.Entry) bool {
-	if o.List != nil && !o.List[e.ID] {
-		return false
-	}
-	if o.NoACL && e.Kind == kindACL {
-		return false
-	}
-	if o.NoComments && e.Kind == kindComment {
-		return false
-	}
-	if len(o.Sections) == 0 {
-		return true
-	}
-	sec := e.Section
-	if sec == format.SectionNone {
-		sec = format.SectionPreData
-	}
-	return slices.Contains(o.Sections, sec)
-}
-
 // ownerSQL is the statement that gives e its owner, or "" when it has none
 // of its own or -O was given. An entry that stands for several objects (a
 // BLOB METADATA group of large objects) has one Ident line per object, and
@@ -150,9 +128,10 @@ type Plan struct {
 	byID map[uint32]*format.Entry // every entry of the archive
 }
 
-// NewPlan selects and orders the entries of an archive (entries and blocks
-// as a format.Reader returns them) for opts. It fails if the -L list names
-// an entry the archive does not have, or a chain of blocks is broken.
+// NewPlan selects (see selector.selects) and orders the entries of an
+// archive (entries and blocks as a format.Reader returns them) for opts.
+// It fails if the -L list names an entry the archive does not have, or a
+// chain of blocks is broken.
 func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan, error) {
 	p := &Plan{byID: make(map[uint32]*format.Entry, len(entries))}
 	for i := range entries {
@@ -163,9 +142,10 @@ func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan
 			return nil, fmt.Errorf("restore: list file names entry %d, which the archive does not have", id)
 		}
 	}
+	sel := newSelector(&opts, entries)
 	for i := range entries {
 		e := &entries[i]
-		if !opts.Selects(e) {
+		if !sel.selects(e) {
 			continue
 		}
 		switch PhaseOf(e) {

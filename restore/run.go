@@ -28,6 +28,7 @@ type Options struct {
 	NoACL    bool             // -x: skip ACL entries
 	// NoComments (--no-comments) skips COMMENT entries.
 	NoComments bool
+	Select     Selection // -t, -n, -N, -T, -I, -P, --whole-table: entries by name
 
 	Clean    bool // -c: drop the selected objects (reverse order) before creating them
 	IfExists bool // --if-exists: DROP ... IF EXISTS with -c

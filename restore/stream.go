@@ -88,6 +88,9 @@ func RunStream(ctx context.Context, rd io.Reader, t Target, opts Options) (*Resu
 	if opts.Clean && !opts.Create {
 		return &Result{}, ErrCleanStream
 	}
+	if len(opts.Select.WholeTables) > 0 {
+		return &Result{}, ErrWholeTableStream
+	}
 	sc := format.NewScanner(ctxReader{ctx: ctx, r: rd})
 	defer sc.Close()
 	if !sc.Next() {
@@ -114,6 +117,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 		return false, err
 	}
 	byID := map[uint32]*format.Entry{}
+	sel := newSelector(&r.opts, nil)
 	loads := map[uint32]*format.Entry{} // selected entries whose blocks are loaded
 	var post, acl, refresh []*format.Entry
 
@@ -154,7 +158,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 			case format.RecordEntry:
 				e := rec.Entry
 				byID[e.ID] = e
-				if !r.opts.Selects(e) {
+				if !sel.selects(e) {
 					continue
 				}
 				r.track.add(e, hasSQL(e))
