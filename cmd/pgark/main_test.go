@@ -45,7 +45,7 @@ func pgarkCtx(t *testing.T, ctx context.Context, stdin io.Reader, args ...string
 
 var verbs = []string{"dump", "restore", "list", "verify", "basebackup", "receivewal", "archive-wal", "restore-wal", "recover", "version"}
 
-var notBuiltVerbs = []string{"receivewal"}
+var notBuiltVerbs = []string{}
 
 func TestHelpListsEveryVerb(t *testing.T) {
 	for _, flag := range []string{"--help", "-?"} {

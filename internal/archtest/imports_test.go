@@ -38,7 +38,7 @@ func in(pkg string, roots ...string) bool {
 // pureSchema is the object model: schema/ without schema/catalog.
 func pureSchema(pkg string) bool { return in(pkg, "schema") && !in(pkg, "schema/catalog") }
 
-var physical = []string{"internal/replication", "internal/wal", "internal/basebackup", "internal/recovery"}
+var physical = []string{"internal/replication", "internal/wal", "internal/basebackup", "internal/recovery", "internal/receivewal"}
 
 func rules() []rule {
 	return []rule{
