@@ -47,7 +47,9 @@ type dumpOptions struct {
 	excludeData, excludeDataAndChildren   []string
 	strictNames                           bool
 	where                                 []string // TABLE:CONDITION
+	filters                               []string // --filter FILE
 
+	stdin          io.Reader // for --filter -
 	stdout, stderr io.Writer
 	// load reads the catalog; nil means catalog.Load followed by schema.Sort.
 	load dump.LoadFunc
@@ -95,6 +97,11 @@ inherit from those matched; partitioned tables are not dumped by pgark yet.
 Unlike pg_dump, -n public does not write CREATE SCHEMA public, which every
 database has.
 
+--filter FILE reads pg_dump 17's filter file ("-" is stdin): one rule a
+line, "include table|table_and_children|schema PATTERN" or "exclude
+table|table_and_children|table_data|table_data_and_children|schema
+PATTERN", the same as the flags; # starts a comment.
+
 --where 'TABLE:CONDITION', which pg_dump lacks, dumps only the rows of the
 tables TABLE matches (a -t pattern; quote a colon in a name) for which
 CONDITION, an SQL expression on their columns, is true, in the dump's
@@ -111,7 +118,7 @@ func newDumpCmd() *cobra.Command {
 		Long:  dumpLong,
 		Args:  usageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.stdout, o.stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
+			o.stdin, o.stdout, o.stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 			return runDump(cmd.Context(), o, args)
 		},
 	}
@@ -145,6 +152,7 @@ func newDumpCmd() *cobra.Command {
 		"like --exclude-table-data `PATTERN`, with the tables that inherit from them")
 	fs.BoolVar(&o.strictNames, "strict-names", false, "require each -t/-n pattern to match at least one object")
 	fs.StringArrayVar(&o.where, "where", nil, "dump only the rows of the tables TABLE matches for which CONDITION is true (`TABLE:CONDITION`)")
+	fs.StringArrayVar(&o.filters, "filter", nil, "dump or skip objects based on the rules in `FILE`")
 	_ = fs.MarkHidden("no-acl")
 	return cmd
 }
@@ -200,6 +208,13 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 			return usage(fmt.Sprintf("unrecognized section name: %q", s))
 		}
 		opts.Sections = append(opts.Sections, sec)
+	}
+	rules, err := readFilters("pgark dump", o.filters, o.stdin)
+	if err != nil {
+		return dump.Options{}, err
+	}
+	if err := o.addFilters(rules); err != nil {
+		return usage(err.Error())
 	}
 	sel, err := o.selection()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -36,6 +37,12 @@ type restoreOptions struct {
 	useList         string
 	verbose         bool
 
+	// Selection by name, as pg_restore's (and --whole-table, pgark's).
+	tables, wholeTables          []string // -t, --whole-table
+	schemas, excludeSchemas      []string // -n, -N
+	triggers, indexes, functions []string // -T, -I, -P
+	filters                      []string // --filter
+
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
@@ -58,7 +65,27 @@ restore says what was done and what was not.
 
 A list file (-L) selects entries by the id that starts each line of
 pgark list or restore -l output (lines starting with ';' are comments); the
-entries run in the archive's order, whatever the order of the lines.`
+entries run in the archive's order, whatever the order of the lines.
+
+-t, -n, -N, -T, -I and -P select entries by name as pg_restore's do: each
+takes one name, spelled as pgark list shows it (no quotes, no patterns),
+and is repeatable. -t restores a relation (table, view, materialized view,
+foreign table or sequence) and its data alone: no index, constraint,
+trigger or owned sequence. -T takes a trigger's entry name, "TABLE
+TRIGGER"; -P a function's name and argument types, 'f(integer, text)'.
+With any of them only what they name is restored; -n restricts that (or
+everything) to the objects of its schemas, leaving out the schemas
+themselves and large objects; -N leaves its schemas' objects out. Comments
+and privileges go with their object.
+
+--whole-table NAME, which pg_restore lacks, restores a table (or view,
+materialized view, sequence) as pg_dump -t dumps it: with its data,
+indexes, constraints, triggers, rules, policies, owned sequences and their
+values, and their comments and privileges. It needs the archive as a file.
+
+--filter FILE reads pg_restore 17's filter file: one rule a line,
+"include table|schema|trigger|index|function NAME" or "exclude schema
+NAME", like the flags; # starts a comment. FILE "-" is stdin.`
 
 func newRestoreCmd() *cobra.Command {
 	o := &restoreOptions{}
@@ -87,6 +114,15 @@ func newRestoreCmd() *cobra.Command {
 	fs.BoolVarP(&o.schemaOnly, "schema-only", "s", false, "restore only the schema, no data")
 	fs.BoolVarP(&o.dataOnly, "data-only", "a", false, "restore only the data, no schema")
 	fs.StringArrayVar(&o.sections, "section", nil, "restore named section (pre-data, data, or post-data); repeatable")
+	fs.StringArrayVarP(&o.tables, "table", "t", nil, "restore the relation `NAME` (table, view, etc.) alone, with its data")
+	fs.StringArrayVar(&o.wholeTables, "whole-table", nil,
+		"restore the table `NAME` with its data, indexes, constraints, triggers and owned sequences")
+	fs.StringArrayVarP(&o.schemas, "schema", "n", nil, "restore only objects in the schema `NAME`")
+	fs.StringArrayVarP(&o.excludeSchemas, "exclude-schema", "N", nil, "do not restore objects in the schema `NAME`")
+	fs.StringArrayVarP(&o.triggers, "trigger", "T", nil, "restore the trigger `NAME` (\"TABLE TRIGGER\")")
+	fs.StringArrayVarP(&o.indexes, "index", "I", nil, "restore the index `NAME`")
+	fs.StringArrayVarP(&o.functions, "function", "P", nil, "restore the function `NAME(ARGTYPES)`")
+	fs.StringArrayVar(&o.filters, "filter", nil, "restore or skip objects based on the rules in `FILE`")
 	fs.BoolVarP(&o.single, "single-transaction", "1", false, "restore as a single transaction")
 	fs.BoolVarP(&o.exitOnError, "exit-on-error", "e", false, "exit on error, default is to continue")
 	fs.BoolVar(&o.disableTriggers, "disable-triggers", false, "disable triggers during data-only restore")
@@ -138,6 +174,15 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		SingleTransaction: o.single,
 		ExitOnError:       o.exitOnError,
 		DisableTriggers:   o.disableTriggers,
+		Select: restore.Selection{Tables: o.tables, WholeTables: o.wholeTables, Schemas: o.schemas,
+			ExcludeSchemas: o.excludeSchemas, Triggers: o.triggers, Indexes: o.indexes, Functions: o.functions},
+	}
+	rules, err := readFilters("pgark restore", o.filters, o.stdin)
+	if err != nil {
+		return restore.Options{}, err
+	}
+	if err := restoreFilters(rules, &opts.Select); err != nil {
+		return restore.Options{}, &usageError{cmd: "pgark restore", err: err}
 	}
 	switch {
 	case o.schemaOnly:
@@ -166,13 +211,16 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 }
 
 func runRestore(ctx context.Context, o *restoreOptions, args []string) error {
-	opts, err := o.engineOptions()
-	if err != nil {
-		return err
-	}
 	path := "-"
 	if len(args) == 1 {
 		path = args[0]
+	}
+	if path == "-" && slices.Contains(o.filters, "-") {
+		return &usageError{cmd: "pgark restore", err: errors.New("--filter - and the archive cannot both be read from stdin")}
+	}
+	opts, err := o.engineOptions()
+	if err != nil {
+		return err
 	}
 	in, err := openArchive(path, o.stdin)
 	if err != nil {
