@@ -7,12 +7,19 @@ import (
 	"hash/crc32"
 )
 
-// Version is the archive format version this package writes. Readers accept
-// exactly the versions listed in SupportedVersions and refuse every other one.
+// Version is the archive format version this package writes for the archive
+// of one database. Readers accept exactly the versions listed in
+// SupportedVersions and refuse every other one.
 const Version uint16 = 1
 
+// VersionCluster is the version of a cluster archive (Info.Cluster): cluster
+// globals and several databases, each entry naming its database. It is a
+// version of its own so that a reader of version 1 refuses it instead of
+// restoring every database's entries into one.
+const VersionCluster uint16 = 2
+
 // SupportedVersions lists the format versions this package can read.
-var SupportedVersions = []uint16{1}
+var SupportedVersions = []uint16{1, 2}
 
 // Sizes fixed by the format (see SPEC.md).
 const (

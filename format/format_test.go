@@ -80,7 +80,11 @@ func readRandom(t testing.TB, b []byte) readResult {
 	r, err := NewReader(bytes.NewReader(b), int64(len(b)))
 	require.NoError(t, err)
 	defer r.Close()
-	require.Equal(t, Version, r.Version())
+	want := Version
+	if r.Info().Cluster {
+		want = VersionCluster
+	}
+	require.Equal(t, want, r.Version())
 	require.NoError(t, r.Verify(context.Background()))
 	res := readResult{info: r.Info(), entries: r.Entries(), data: map[uint32][]byte{}, rows: map[uint32]uint32{}}
 	for _, blk := range r.Blocks() {
@@ -367,13 +371,13 @@ func TestNotAnArchive(t *testing.T) {
 
 func TestUnknownVersion(t *testing.T) {
 	b := writeArchive(t, sampleContent(rand.New(rand.NewPCG(1, 1))), WriterOptions{})
-	hdr := encodeFileHeader(2)
+	hdr := encodeFileHeader(3)
 	copy(b, hdr[:])
 	_, err := NewReader(bytes.NewReader(b), int64(len(b)))
 	var ve *VersionError
 	require.ErrorAs(t, err, &ve)
-	require.Equal(t, uint16(2), ve.Version)
-	require.ErrorContains(t, err, "version 2 is not supported")
+	require.Equal(t, uint16(3), ve.Version)
+	require.ErrorContains(t, err, "version 3 is not supported")
 	s := NewScanner(bytes.NewReader(b))
 	require.False(t, s.Next())
 	require.ErrorAs(t, s.Err(), &ve)

@@ -43,6 +43,36 @@ func goldenContent() content {
 	}
 }
 
+// goldenClusterContent is a cluster archive (version 2): a global entry,
+// then two databases of different encodings, each with its entries before
+// its blocks.
+func goldenClusterContent() content {
+	return content{
+		info: Info{Tool: "pgark", ToolVersion: "golden", Created: testInfo().Created, ServerVersion: "15.18",
+			Cluster: true, Databases: []DatabaseInfo{{Name: "Sälj", Encoding: "UTF8"}, {Name: "latin", Encoding: "LATIN1"}}},
+		entries: []Entry{
+			{ID: 1, Section: SectionPreData, Kind: "ROLE", Name: "o w n e r",
+				Create: "CREATE ROLE \"o w n e r\";\nALTER ROLE \"o w n e r\" WITH NOSUPERUSER INHERIT NOCREATEROLE NOCREATEDB LOGIN NOREPLICATION NOBYPASSRLS;",
+				Drop:   `DROP ROLE "o w n e r";`},
+			{ID: 2, Section: SectionPreData, Kind: "DATABASE", Name: "Sälj", Owner: "o w n e r", Ident: `DATABASE "Sälj"`,
+				Create: `CREATE DATABASE "Sälj" WITH TEMPLATE = template0 ENCODING = 'UTF8' LOCALE = 'C';`,
+				Drop:   `DROP DATABASE "Sälj";`, Database: "Sälj"},
+			{ID: 3, Section: SectionPreData, Kind: "TABLE", Schema: "public", Name: "t", Owner: "o w n e r",
+				Create: `CREATE TABLE "public"."t" (x text);`, Drop: `DROP TABLE "public"."t";`, Database: "Sälj"},
+			{ID: 4, Section: SectionData, Kind: "TABLE DATA", Schema: "public", Name: "t", Owner: "o w n e r",
+				Copy: `COPY "public"."t" ("x") FROM stdin;`, Deps: []uint32{3}, Database: "Sälj"},
+			{ID: 5, Section: SectionPreData, Kind: "TABLE", Schema: "public", Name: "t", Owner: "postgres",
+				Create: `CREATE TABLE "public"."t" (x text);`, Drop: `DROP TABLE "public"."t";`, Database: "latin"},
+			{ID: 6, Section: SectionData, Kind: "TABLE DATA", Schema: "public", Name: "t", Owner: "postgres",
+				Copy: `COPY "public"."t" ("x") FROM stdin;`, Deps: []uint32{5}, Database: "latin"},
+		},
+		blocks: []testBlock{
+			{entry: 4, rows: 2, data: []byte("ünï\n\\N\n")},
+			{entry: 6, rows: 1, data: []byte("caf\xe9\n")},
+		},
+	}
+}
+
 // TestGolden compares the writer's output with archives kept in testdata.
 // Regenerate with: go test ./format -run TestGolden -update
 //
@@ -51,15 +81,17 @@ func goldenContent() content {
 // bytes are not compared, since a new zstd encoder may compress differently
 // without any change to the format.
 func TestGolden(t *testing.T) {
-	c := goldenContent()
 	for _, tc := range []struct {
 		file  string
+		c     content
 		opts  WriterOptions
 		exact bool
 	}{
-		{"golden-v1-none.pgark", WriterOptions{Codec: CodecNone}, true},
-		{"golden-v1-zstd.pgark", WriterOptions{Codec: CodecZstd}, false},
+		{"golden-v1-none.pgark", goldenContent(), WriterOptions{Codec: CodecNone}, true},
+		{"golden-v1-zstd.pgark", goldenContent(), WriterOptions{Codec: CodecZstd}, false},
+		{"golden-v2-cluster-none.pgark", goldenClusterContent(), WriterOptions{Codec: CodecNone}, true},
 	} {
+		c := tc.c
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", tc.file)
 			got := writeArchive(t, c, tc.opts)
@@ -74,6 +106,7 @@ func TestGolden(t *testing.T) {
 			exp := expected(c)
 			for name, res := range map[string]readResult{"reader": readRandom(t, want), "scanner": readStream(t, want)} {
 				require.Equal(t, exp.entries, res.entries, name)
+				require.Equal(t, exp.info.Databases, res.info.Databases, name)
 				require.True(t, exp.info.Created.Equal(res.info.Created), name)
 				for id, d := range exp.data {
 					require.Equal(t, string(d), string(res.data[id]), "%s: entry %d", name, id)
@@ -82,4 +115,36 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestClusterRules: a version 1 archive names no database, an entry of a
+// cluster archive names only a database its info lists, and a reader
+// refuses archives that break either rule.
+func TestClusterRules(t *testing.T) {
+	var out bytes.Buffer
+	w, err := NewWriter(&out, testInfo(), WriterOptions{})
+	require.NoError(t, err)
+	require.ErrorContains(t, w.AddEntry(Entry{ID: 1, Kind: "TABLE", Name: "t", Database: "db"}), `database "db"`)
+	w.Abort()
+
+	c := goldenClusterContent()
+	w, err = NewWriter(&out, c.info, WriterOptions{})
+	require.NoError(t, err)
+	require.ErrorContains(t, w.AddEntry(Entry{ID: 1, Kind: "TABLE", Name: "t", Database: "other"}), `database "other"`)
+	w.Abort()
+
+	_, err = NewWriter(&out, Info{Databases: []DatabaseInfo{{Name: "a"}}}, WriterOptions{})
+	require.Error(t, err, "databases listed in a version 1 archive")
+
+	// A version 1 header on a cluster archive's records: the info says
+	// cluster, which version 1 has not.
+	b := writeArchive(t, c, WriterOptions{})
+	hdr := encodeFileHeader(Version)
+	copy(b, hdr[:])
+	_, err = NewReader(bytes.NewReader(b), int64(len(b)))
+	require.ErrorIs(t, err, ErrCorrupt)
+	s := NewScanner(bytes.NewReader(b))
+	for s.Next() {
+	}
+	require.ErrorIs(t, s.Err(), ErrCorrupt)
 }

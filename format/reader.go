@@ -88,7 +88,7 @@ func (ar *Reader) load(region []byte, f footer) error {
 	if h.kind != RecordInfo {
 		return &CorruptError{Offset: HeaderSize, Record: h.kind, Reason: "the first record is not the archive info"}
 	}
-	if ar.info, err = decodeInfo(p, HeaderSize); err != nil {
+	if ar.info, err = decodeInfo(p, HeaderSize, ar.version); err != nil {
 		return err
 	}
 	if err := x.checkLayout(HeaderSize+RecordHeaderSize+int64(h.stored), ar.indexAt); err != nil {
@@ -106,7 +106,7 @@ func (ar *Reader) load(region []byte, f footer) error {
 		if h.kind != RecordEntry || h.entry != ie.id || h.stored != ie.stored {
 			return &CorruptError{Offset: ie.offset, Record: h.kind, Entry: h.entry, Reason: fmt.Sprintf("index names entry %d here", ie.id)}
 		}
-		e, err := decodeEntry(p, h, ie.offset)
+		e, err := decodeEntry(p, h, ie.offset, &ar.info)
 		if err != nil {
 			return err
 		}

@@ -34,6 +34,7 @@ type Scanner struct {
 	started bool
 	done    bool
 	version uint16
+	info    Info
 	infoEnd int64
 	seen    index
 	known   map[uint32]bool
@@ -184,7 +185,7 @@ func (s *Scanner) next() error {
 	}
 	switch h.kind {
 	case RecordEntry:
-		e, err := decodeEntry(s.raw, h, off)
+		e, err := decodeEntry(s.raw, h, off, &s.info)
 		if err != nil {
 			return err
 		}
@@ -264,10 +265,11 @@ func (s *Scanner) start() error {
 	if err != nil {
 		return err
 	}
-	info, err := decodeInfo(raw, off)
+	info, err := decodeInfo(raw, off, s.version)
 	if err != nil {
 		return err
 	}
+	s.info = info
 	s.infoEnd = s.off
 	s.rec = Record{Kind: RecordInfo, Offset: off, Info: &info}
 	return nil

@@ -3,6 +3,7 @@ package format
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -64,6 +65,18 @@ type Info struct {
 	ServerVersion string            `json:"server_version,omitempty"`
 	Encoding      string            `json:"encoding,omitempty"`
 	Attrs         map[string]string `json:"attrs,omitempty"`
+	// Cluster marks a cluster archive (version 2): the globals of a
+	// cluster (entries of no database) and the databases listed in
+	// Databases (entries naming one of them).
+	Cluster   bool           `json:"cluster,omitempty"`
+	Databases []DatabaseInfo `json:"databases,omitempty"`
+}
+
+// DatabaseInfo describes one database of a cluster archive.
+type DatabaseInfo struct {
+	Name string `json:"name"`
+	// Encoding is the database's encoding, the encoding of its COPY text.
+	Encoding string `json:"encoding"`
 }
 
 // Entry is one item of the table of contents: an object to create, or the
@@ -81,6 +94,9 @@ type Entry struct {
 	Drop       string   `json:"drop,omitempty"`
 	Copy       string   `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks
 	Deps       []uint32 `json:"deps,omitempty"`
+	// Database is the database the entry belongs to, in a cluster
+	// archive; "" for the cluster's globals (and in every version 1 archive).
+	Database string `json:"database,omitempty"`
 }
 
 // Block locates one data block of an entry.
@@ -101,23 +117,36 @@ func (b Block) End() int64 { return b.Offset + RecordHeaderSize + int64(b.Stored
 
 func encodeInfo(i Info) ([]byte, error) { return json.Marshal(i) }
 
-func decodeInfo(p []byte, off int64) (Info, error) {
+func decodeInfo(p []byte, off int64, version uint16) (Info, error) {
 	var i Info
 	if err := json.Unmarshal(p, &i); err != nil {
 		return Info{}, &CorruptError{Offset: off, Record: RecordInfo, Reason: "undecodable archive info: " + err.Error()}
+	}
+	if cluster := version >= VersionCluster; i.Cluster != cluster || (!cluster && len(i.Databases) > 0) {
+		return Info{}, &CorruptError{Offset: off, Record: RecordInfo, Reason: fmt.Sprintf("archive info of a version %d archive says cluster %t", version, i.Cluster)}
+	}
+	seen := make(map[string]bool, len(i.Databases))
+	for _, d := range i.Databases {
+		if d.Name == "" || seen[d.Name] {
+			return Info{}, &CorruptError{Offset: off, Record: RecordInfo, Reason: fmt.Sprintf("archive info lists database %q twice or unnamed", d.Name)}
+		}
+		seen[d.Name] = true
 	}
 	return i, nil
 }
 
 func encodeEntry(e Entry) ([]byte, error) { return json.Marshal(e) }
 
-func decodeEntry(p []byte, h recordHeader, off int64) (Entry, error) {
+func decodeEntry(p []byte, h recordHeader, off int64, info *Info) (Entry, error) {
 	var e Entry
 	if err := json.Unmarshal(p, &e); err != nil {
 		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: "undecodable entry: " + err.Error()}
 	}
 	if e.ID != h.entry {
 		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: fmt.Sprintf("entry body says id %d", e.ID)}
+	}
+	if e.Database != "" && !slices.ContainsFunc(info.Databases, func(d DatabaseInfo) bool { return d.Name == e.Database }) {
+		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: fmt.Sprintf("entry names database %q, which the archive info does not list", e.Database)}
 	}
 	return e, nil
 }

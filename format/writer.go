@@ -37,6 +37,9 @@ type Writer struct {
 	idx     index
 	known   map[uint32]bool
 	nextSeq map[uint32]uint32
+	// databases are the names Info.Databases lists: the only ones an
+	// entry may name.
+	databases map[string]bool
 }
 
 // NewWriter writes the file header and the info record to w.
@@ -45,8 +48,19 @@ func NewWriter(w io.Writer, info Info, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	aw := &Writer{enc: enc, w: w, known: map[uint32]bool{}, nextSeq: map[uint32]uint32{}}
-	hdr := encodeFileHeader(Version)
+	aw := &Writer{enc: enc, w: w, known: map[uint32]bool{}, nextSeq: map[uint32]uint32{}, databases: map[string]bool{}}
+	version := Version
+	if info.Cluster {
+		version = VersionCluster
+	}
+	for _, d := range info.Databases {
+		if !info.Cluster || d.Name == "" || aw.databases[d.Name] {
+			enc.close()
+			return nil, fmt.Errorf("format: archive info: database %q listed twice, unnamed, or not in a cluster archive", d.Name)
+		}
+		aw.databases[d.Name] = true
+	}
+	hdr := encodeFileHeader(version)
 	if err := aw.write(hdr[:]); err != nil {
 		enc.close()
 		return nil, err
@@ -110,6 +124,9 @@ func (aw *Writer) AddEntry(e Entry) error {
 	}
 	if e.Section > SectionPostData {
 		return fmt.Errorf("format: add entry %d: invalid section %d", e.ID, e.Section)
+	}
+	if e.Database != "" && !aw.databases[e.Database] {
+		return fmt.Errorf("format: add entry %d: database %q is not one the archive info lists", e.ID, e.Database)
 	}
 	p, err := encodeEntry(e)
 	if err != nil {
