@@ -53,10 +53,12 @@ is stopped. --create-slot makes a physical slot that keeps WAL from its
 creation on (pg_receivewal's only from its first use) and exits;
 --drop-slot drops it and exits.
 
--E stops once WAL past LSN has been received and fsynced, with status 0.
-A lost connection is retried every 5 seconds unless -n. SIGINT or SIGTERM
-stops at once: what was received is fsynced and the current segment stays
-.partial for the next run, which resumes from it.`
+-E LSN stops, with status 0, once WAL past LSN has been received and
+fsynced; the segment it stops in stays .partial (an LSN just before a
+segment's end, such as 0/2FFFFFF, ends with that segment complete once the
+server has it all). A lost connection is retried every 5 seconds unless
+-n. SIGINT or SIGTERM stops at once: what was received is fsynced and the
+current segment stays .partial for the next run, which resumes from it.`
 
 func newReceivewalCmd() *cobra.Command {
 	o := &receivewalOptions{}
@@ -74,11 +76,11 @@ func newReceivewalCmd() *cobra.Command {
 	fs.SortFlags = false
 	o.conn.AddFlags(fs)
 	fs.StringVarP(&o.dir, "directory", "D", "", "receive write-ahead log files into `DIR`")
-	fs.StringVarP(&o.endPos, "endpos", "E", "", "exit after receiving the specified `LSN`")
+	fs.StringVarP(&o.endPos, "endpos", "E", "", "exit once WAL past `LSN` is received and fsynced")
 	fs.BoolVar(&o.ifNotExists, "if-not-exists", false, "do not error if slot already exists when creating a slot")
 	fs.BoolVarP(&o.noLoop, "no-loop", "n", false, "do not loop on connection lost")
-	fs.IntVarP(&o.statusInterval, "status-interval", "s", 10, "time between status packets sent to server, in `SECS`")
-	fs.StringVarP(&o.slot, "slot", "S", "", "replication slot to use (`SLOTNAME`)")
+	fs.IntVarP(&o.statusInterval, "status-interval", "s", 10, "send a status packet to the server every `SECS` seconds (0: only when asked)")
+	fs.StringVarP(&o.slot, "slot", "S", "", "use replication slot `SLOTNAME`")
 	fs.BoolVar(&o.synchronous, "synchronous", false, "flush write-ahead log immediately after writing")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "output verbose messages")
 	fs.BoolVar(&o.createSlot, "create-slot", false, "create a new replication slot (for the slot's name see --slot)")
