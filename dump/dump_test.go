@@ -229,11 +229,14 @@ func testDump(t *testing.T, f *fixture) {
 		name  string
 		jobs  int
 		codec format.Codec
-	}{{"j1", 1, format.CodecZstd}, {"j2", 2, format.CodecZstd}, {"j3-none", 3, format.CodecNone}} {
+		split int // SplitPages
+	}{{"j1", 1, format.CodecZstd, 0}, {"j2", 2, format.CodecZstd, 0}, {"j3-none", 3, format.CodecNone, 0},
+		{"j2-split", 2, format.CodecZstd, 16}} {
 		t.Run(tc.name, func(t *testing.T) {
 			var out bytes.Buffer
 			opts := f.options(t, &out, tc.jobs)
 			opts.Codec = tc.codec
+			opts.SplitPages = tc.split
 			var mu sync.Mutex
 			var events []dump.Event
 			opts.Progress = func(e dump.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }
@@ -263,12 +266,13 @@ func testDump(t *testing.T, f *fixture) {
 			assert.Empty(t, a.blocks["public.empty"])
 			assert.Equal(t, "\n\n", string(a.data["public.nocols"]))
 
-			// big: about 1 MiB blocks, each at least 1 MiB but the last.
+			// big: about 1 MiB blocks, each at least 1 MiB but the last
+			// (of each part, when split).
 			big := a.blocks["public.big"]
 			require.Greater(t, len(big), 3)
 			for i, b := range big {
 				assert.LessOrEqual(t, b.Raw, uint32(dump.DefaultBlockSize+200), "block %d", i)
-				if i < len(big)-1 {
+				if i < len(big)-1 && tc.split == 0 {
 					assert.GreaterOrEqual(t, b.Raw, uint32(dump.DefaultBlockSize), "block %d", i)
 				}
 				if tc.codec == format.CodecZstd {
@@ -282,13 +286,24 @@ func testDump(t *testing.T, f *fixture) {
 			}
 			assert.True(t, chained, "a 20 MiB row must be chained")
 
-			var done int
+			done, parts := map[string]bool{}, map[string]int{}
 			for _, e := range events {
 				if e.Kind == dump.EventTableDone {
-					done++
+					done[e.Table] = true
+					if e.Part != "" {
+						parts[e.Table]++
+					}
 				}
 			}
-			assert.Equal(t, len(tables), done)
+			assert.Len(t, done, len(tables))
+			if tc.split > 0 && f.c.Major() >= 14 {
+				// TID range scans: big is copied in parts, each a
+				// whole number of rows (checked above).
+				assert.Greater(t, parts[`"public"."big"`], 1, "big is split: %v", parts)
+				assert.Zero(t, parts[`"public"."nocols"`], "a table without columns is never split")
+			} else {
+				assert.Empty(t, parts)
+			}
 			assert.Equal(t, dump.EventDone, events[len(events)-1].Kind)
 		})
 	}

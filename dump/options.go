@@ -75,6 +75,10 @@ type Options struct {
 	ToolVersion string
 	// BlockSize is the raw size data blocks aim at; 0 means DefaultBlockSize.
 	BlockSize int
+	// SplitPages is the smallest part, in pages, that a big table is split
+	// into for -j workers to copy at once (PostgreSQL 14 and later); 0
+	// means 4096 (32 MiB).
+	SplitPages int
 	// Progress, if set, receives events as the dump goes (see Event).
 	Progress func(Event)
 }
@@ -128,6 +132,7 @@ type Event struct {
 	Snapshot string
 	Entries  int
 	Table    string // quoted, qualified
+	Part     string // "part 2 of 8" for a part of a split table, else ""
 	Worker   int    // 0 for the leader, 1.. for workers
 	Rows     int64
 	Bytes    int64
@@ -142,13 +147,20 @@ func (e Event) String() string {
 	case EventEntries:
 		return fmt.Sprintf("wrote %d entries", e.Entries)
 	case EventTableStart:
-		return fmt.Sprintf("dumping contents of table %s (worker %d)", e.Table, e.Worker)
+		return fmt.Sprintf("dumping contents of table %s%s (worker %d)", e.Table, e.part(), e.Worker)
 	case EventTableDone:
-		return fmt.Sprintf("finished table %s: %d rows, %d bytes", e.Table, e.Rows, e.Bytes)
+		return fmt.Sprintf("finished table %s%s: %d rows, %d bytes", e.Table, e.part(), e.Rows, e.Bytes)
 	case EventDone:
 		return fmt.Sprintf("dump complete: %d rows, %d bytes of data in %s", e.Rows, e.Bytes, e.Elapsed.Round(time.Millisecond))
 	}
 	return fmt.Sprintf("event %d", int(e.Kind))
+}
+
+func (e Event) part() string {
+	if e.Part == "" {
+		return ""
+	}
+	return ", " + e.Part
 }
 
 // LockError reports a table that a worker could not lock without waiting:

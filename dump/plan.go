@@ -11,13 +11,19 @@ import (
 	"github.com/pgark/pgark/schema"
 )
 
-// table is one table whose rows the dump copies.
+// table is one table whose rows the dump copies, or one part of it.
 type table struct {
 	entry    uint32
 	relation string // quoted, qualified
 	copyTo   string // COPY ... TO STDOUT
 	pages    int64
 	lo       bool // the contents of large objects: there is no table to lock
+
+	// For splitting (see split): the columns and row filter, and which
+	// part of the table this is ("" for a whole table).
+	columns []string
+	where   string
+	part    string
 }
 
 // plan is what a dump writes: the entries in order, and the tables to copy,
@@ -132,7 +138,7 @@ func tableOf(obj *schema.Object) (table, error) {
 	}
 	copyTo := copyStatement(rel, obj.Data.Columns, "TO STDOUT")
 	if obj.Data.Where != "" {
-		copyTo = "COPY (SELECT " + strings.Join(obj.Data.Columns, ", ") + " FROM " + rel +
+		copyTo = "COPY (SELECT " + strings.Join(obj.Data.Columns, ", ") + " FROM ONLY " + rel +
 			" WHERE " + obj.Data.Where + ") TO STDOUT"
 	}
 	return table{
@@ -140,7 +146,57 @@ func tableOf(obj *schema.Object) (table, error) {
 		relation: rel,
 		copyTo:   copyTo,
 		pages:    obj.Data.Pages,
+		columns:  obj.Data.Columns,
+		where:    obj.Data.Where,
 	}, nil
+}
+
+// minSplitPages is the smallest part split makes: 32 MiB of heap in 8 kB
+// pages. Below it, the cost of a part (a scan start, a COPY) is not worth
+// the parallelism.
+const minSplitPages = 4096
+
+// split cuts the tables of at least two parts' worth of pages into page
+// ranges that workers copy at once, each with a TID range scan (SELECT
+// ... WHERE ctid >= '(a,0)' AND ctid < '(b,0)', PostgreSQL 14 and later;
+// the last range is open, as the table may have more pages than its size
+// said). A part is at least minPart pages and at most a (4 x jobs)th of the
+// table, so the biggest table keeps every worker busy with room to
+// balance. The result is ordered biggest part first; rows of all parts go
+// to the table's one entry.
+func split(tables []table, jobs int, minPart int64) []table {
+	out := make([]table, 0, len(tables))
+	for _, t := range tables {
+		size := max(minPart, (t.pages+int64(4*jobs)-1)/int64(4*jobs))
+		if jobs < 2 || t.lo || len(t.columns) == 0 || t.pages < 2*size {
+			out = append(out, t)
+			continue
+		}
+		n := (t.pages + size - 1) / size
+		for i := range n {
+			p := t
+			cond := fmt.Sprintf("ctid >= '(%d,0)'::pg_catalog.tid", i*size)
+			if i == 0 {
+				cond = ""
+			}
+			if i < n-1 {
+				if cond != "" {
+					cond += " AND "
+				}
+				cond += fmt.Sprintf("ctid < '(%d,0)'::pg_catalog.tid", (i+1)*size)
+			}
+			if t.where != "" {
+				cond = "(" + t.where + ") AND " + cond
+			}
+			p.copyTo = "COPY (SELECT " + strings.Join(t.columns, ", ") + " FROM ONLY " + t.relation +
+				" WHERE " + cond + ") TO STDOUT"
+			p.pages = min(size, t.pages-i*size)
+			p.part = fmt.Sprintf("part %d of %d", i+1, n)
+			out = append(out, p)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b table) int { return cmp.Compare(b.pages, a.pages) })
+	return out
 }
 
 // blobsCopyFrom is the Copy of every BLOBS entry: its blocks are rows of

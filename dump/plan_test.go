@@ -2,6 +2,7 @@ package dump
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"testing"
 
@@ -217,5 +218,56 @@ func TestTableOfWhere(t *testing.T) {
 	}
 	if want := `COPY "s"."t" ("a", "B c") FROM stdin;`; p.entries[0].Copy != want {
 		t.Errorf("entry copy %q, want %q: restore loads the table as usual", p.entries[0].Copy, want)
+	}
+}
+
+func TestSplit(t *testing.T) {
+	big := table{entry: 1, relation: `"s"."big"`, pages: 10000, columns: []string{`"a"`, `"b"`}}
+	small := table{entry: 2, relation: `"s"."small"`, pages: 1999, columns: []string{`"a"`}}
+	lo := table{entry: 3, relation: "large objects", pages: 0, lo: true}
+	nocols := table{entry: 4, relation: `"s"."nocols"`, pages: 50000}
+	filtered := table{entry: 5, relation: `"s"."f"`, pages: 3000, columns: []string{`"a"`}, where: "a > 1"}
+
+	assert.Equal(t, []table{big}, split([]table{big}, 1, 1000), "one job: nothing to share")
+	out := split([]table{small, lo, big, nocols, filtered}, 2, 1000)
+	// big: parts of max(1000, 10000/8) = 1250 pages, 8 of them.
+	var parts []table
+	for _, p := range out {
+		if p.entry == 1 {
+			parts = append(parts, p)
+		}
+	}
+	require.Len(t, parts, 8)
+	for i, p := range parts {
+		assert.Equal(t, fmt.Sprintf("part %d of 8", i+1), p.part)
+		assert.Equal(t, int64(1250), p.pages)
+	}
+	assert.Equal(t, `COPY (SELECT "a", "b" FROM ONLY "s"."big" WHERE ctid < '(1250,0)'::pg_catalog.tid) TO STDOUT`, parts[0].copyTo)
+	assert.Equal(t, `COPY (SELECT "a", "b" FROM ONLY "s"."big" WHERE ctid >= '(1250,0)'::pg_catalog.tid AND ctid < '(2500,0)'::pg_catalog.tid) TO STDOUT`, parts[1].copyTo)
+	assert.Equal(t, `COPY (SELECT "a", "b" FROM ONLY "s"."big" WHERE ctid >= '(8750,0)'::pg_catalog.tid) TO STDOUT`, parts[7].copyTo,
+		"the last part is open: the table may be bigger than measured")
+	// Under two parts' worth, without columns, or large objects: whole.
+	for _, e := range []uint32{2, 3, 4} {
+		n := 0
+		for _, p := range out {
+			if p.entry == e {
+				n++
+				assert.Empty(t, p.part)
+			}
+		}
+		assert.Equal(t, 1, n, "entry %d", e)
+	}
+	// A row filter is kept in every part.
+	var f []table
+	for _, p := range out {
+		if p.entry == 5 {
+			f = append(f, p)
+		}
+	}
+	require.Len(t, f, 3)
+	assert.Equal(t, `COPY (SELECT "a" FROM ONLY "s"."f" WHERE (a > 1) AND ctid >= '(1000,0)'::pg_catalog.tid AND ctid < '(2000,0)'::pg_catalog.tid) TO STDOUT`, f[1].copyTo)
+	// Biggest first.
+	for i := 1; i < len(out); i++ {
+		assert.GreaterOrEqual(t, out[i-1].pages, out[i].pages)
 	}
 }

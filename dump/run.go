@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -93,7 +94,18 @@ func Run(ctx context.Context, opts Options) error {
 	if opts.Jobs <= 1 {
 		err = d.copyAll(ctx, leader.PgConn(), 0, p.tables, aw, false)
 	} else {
-		err = d.parallel(ctx, p.tables, aw)
+		tables := p.tables
+		if d.version >= 140000 { // TID range scans
+			if err := d.measure(ctx, leader.PgConn(), tables); err != nil {
+				return err
+			}
+			minPart := int64(opts.SplitPages)
+			if minPart == 0 {
+				minPart = minSplitPages
+			}
+			tables = split(tables, opts.Jobs, minPart)
+		}
+		err = d.parallel(ctx, tables, aw)
 	}
 	if err != nil {
 		return err
@@ -107,6 +119,42 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("dump: end transaction: %w", err)
 	}
 	d.progress(Event{Kind: EventDone, Rows: d.rows.Load(), Bytes: d.bytes.Load(), Elapsed: time.Since(start)})
+	return nil
+}
+
+// measure sets each table's pages to its size on disk when that is more
+// than the planner's estimate, which is 0 for a table never vacuumed or
+// analyzed: splitting needs the real size. One query for all tables; the
+// leader holds their locks.
+func (d *dumper) measure(ctx context.Context, pc *pgconn.PgConn, tables []table) error {
+	var rels []string
+	for _, t := range tables {
+		if !t.lo {
+			rels = append(rels, schema.Literal(t.relation))
+		}
+	}
+	if len(rels) == 0 {
+		return nil
+	}
+	res, err := pc.Exec(ctx, `SELECT pg_catalog.pg_relation_size(r::pg_catalog.regclass) /
+		pg_catalog.current_setting('block_size')::pg_catalog.int8
+		FROM pg_catalog.unnest(ARRAY[`+strings.Join(rels, ", ")+`]::pg_catalog.text[]) WITH ORDINALITY AS u(r, i) ORDER BY i`).ReadAll()
+	if err != nil {
+		return fmt.Errorf("dump: read table sizes: %w", err)
+	}
+	if len(res) != 1 || len(res[0].Rows) != len(rels) {
+		return fmt.Errorf("dump: read table sizes: %d answers for %d tables", len(res[0].Rows), len(rels))
+	}
+	i := 0
+	for k := range tables {
+		if tables[k].lo {
+			continue
+		}
+		if n, err := strconv.ParseInt(string(res[0].Rows[i][0]), 10, 64); err == nil && n > tables[k].pages {
+			tables[k].pages = n
+		}
+		i++
+	}
 	return nil
 }
 
@@ -315,7 +363,7 @@ func (d *dumper) copyAll(ctx context.Context, pc *pgconn.PgConn, worker int, tab
 				return fmt.Errorf("dump: lock table %s: %w", t.relation, err)
 			}
 		}
-		d.progress(Event{Kind: EventTableStart, Table: t.relation, Worker: worker})
+		d.progress(Event{Kind: EventTableStart, Table: t.relation, Part: t.part, Worker: worker})
 		rows, n, err := copyTable(ctx, pc, t.copyTo, d.blockSize, func(b []byte, rows uint32) error {
 			return aw.WriteBlock(t.entry, b, rows)
 		})
@@ -324,7 +372,7 @@ func (d *dumper) copyAll(ctx context.Context, pc *pgconn.PgConn, worker int, tab
 		}
 		d.rows.Add(rows)
 		d.bytes.Add(n)
-		d.progress(Event{Kind: EventTableDone, Table: t.relation, Worker: worker, Rows: rows, Bytes: n})
+		d.progress(Event{Kind: EventTableDone, Table: t.relation, Part: t.part, Worker: worker, Rows: rows, Bytes: n})
 	}
 	return nil
 }
