@@ -74,6 +74,56 @@ const (
 	// KindRowSecurity enables row level security on a table (with the
 	// table's Ref), after its data, as pg_dump's "ROW SECURITY".
 	KindRowSecurity Kind = "ROW SECURITY"
+
+	// Kinds of objects that are no relation nor part of one.
+	KindExtension        Kind = "EXTENSION"
+	KindAggregate        Kind = "AGGREGATE"
+	KindOperator         Kind = "OPERATOR"
+	KindOpClass          Kind = "OPERATOR CLASS"
+	KindOpFamily         Kind = "OPERATOR FAMILY"
+	KindCast             Kind = "CAST"
+	KindCollation        Kind = "COLLATION"
+	KindConversion       Kind = "CONVERSION"
+	KindTSParser         Kind = "TEXT SEARCH PARSER"
+	KindTSTemplate       Kind = "TEXT SEARCH TEMPLATE"
+	KindTSDictionary     Kind = "TEXT SEARCH DICTIONARY"
+	KindTSConfig         Kind = "TEXT SEARCH CONFIGURATION"
+	KindLanguage         Kind = "PROCEDURAL LANGUAGE"
+	KindTransform        Kind = "TRANSFORM"
+	KindAccessMethod     Kind = "ACCESS METHOD"
+	KindFDW              Kind = "FOREIGN DATA WRAPPER"
+	KindServer           Kind = "SERVER"
+	KindUserMapping      Kind = "USER MAPPING"
+	KindForeignTable     Kind = "FOREIGN TABLE"
+	KindPublication      Kind = "PUBLICATION"
+	KindPublicationTable Kind = "PUBLICATION TABLE"
+	// KindPublicationSchema adds a schema's tables to a publication
+	// (pg_dump's "PUBLICATION TABLES IN SCHEMA", PostgreSQL 15+).
+	KindPublicationSchema Kind = "PUBLICATION TABLES IN SCHEMA"
+	KindSubscription      Kind = "SUBSCRIPTION"
+	KindEventTrigger      Kind = "EVENT TRIGGER"
+	// KindDefaultACL is ALTER DEFAULT PRIVILEGES for one role, schema and
+	// object type; like pg_dump's "DEFAULT ACL" it is in no section.
+	KindDefaultACL Kind = "DEFAULT ACL"
+	// KindSecLabel is a SECURITY LABEL on another object, which it
+	// follows as a comment does.
+	KindSecLabel Kind = "SECURITY LABEL"
+
+	// The database itself, as pg_dump's: CREATE DATABASE with its
+	// encoding and locale (run by a restore with -C, before it connects
+	// to the database), and its settings (ALTER DATABASE ... SET, ALTER
+	// ROLE ... IN DATABASE ... SET, connection limit, template flag),
+	// restored only with -C. Its comment and privileges are COMMENT and
+	// ACL objects named "DATABASE <name>".
+	KindDatabase           Kind = "DATABASE"
+	KindDatabaseProperties Kind = "DATABASE PROPERTIES"
+	// Cluster globals, as pg_dumpall writes them: a role (CREATE ROLE and
+	// ALTER ROLE ... WITH its attributes), the grants of a role to its
+	// members, a role's settings (ALTER ROLE ... SET) and a tablespace.
+	KindRole           Kind = "ROLE"
+	KindRoleMembership Kind = "ROLE MEMBERSHIP"
+	KindRoleSettings   Kind = "ROLE SETTINGS"
+	KindTablespace     Kind = "TABLESPACE"
 )
 
 // kindInfo holds each kind's section and sort priority, after pg_dump's
@@ -116,6 +166,45 @@ var kindInfo = map[Kind]struct {
 	KindMatViewData:     {SectionPostData, 60},
 	KindComment:         {SectionPreData, 0}, // Sort gives them their target's section
 	KindACL:             {SectionPreData, 0},
+
+	// The kinds that are no relation nor part of one, at pg_dump's
+	// priorities (PRIO_PROCLANG 2 ... PRIO_EVENT_TRIGGER).
+	KindLanguage:          {SectionPreData, 2},
+	KindCollation:         {SectionPreData, 3},
+	KindTransform:         {SectionPreData, 4},
+	KindExtension:         {SectionPreData, 5},
+	KindCast:              {SectionPreData, 7},
+	KindAggregate:         {SectionPreData, 9},
+	KindAccessMethod:      {SectionPreData, 10},
+	KindOperator:          {SectionPreData, 11},
+	KindOpFamily:          {SectionPreData, 12},
+	KindOpClass:           {SectionPreData, 12},
+	KindConversion:        {SectionPreData, 13},
+	KindTSParser:          {SectionPreData, 14},
+	KindTSTemplate:        {SectionPreData, 15},
+	KindTSDictionary:      {SectionPreData, 16},
+	KindTSConfig:          {SectionPreData, 17},
+	KindFDW:               {SectionPreData, 18},
+	KindServer:            {SectionPreData, 19},
+	KindUserMapping:       {SectionPreData, 19},
+	KindForeignTable:      {SectionPreData, 20},
+	KindPublication:       {SectionPostData, 48},
+	KindPublicationTable:  {SectionPostData, 49},
+	KindPublicationSchema: {SectionPostData, 50},
+	KindSubscription:      {SectionPostData, 51},
+	// Default privileges come after every object they could give
+	// privileges to when it is created, as in pg_dump's ACL pass.
+	KindDefaultACL:   {SectionNone, 53},
+	KindEventTrigger: {SectionPostData, 55},
+	KindSecLabel:     {SectionPreData, 0}, // as comments
+
+	// Written first, in an order of their own (never sorted).
+	KindDatabase:           {SectionPreData, 0},
+	KindDatabaseProperties: {SectionPreData, 0},
+	KindRole:               {SectionPreData, 0},
+	KindRoleMembership:     {SectionPreData, 0},
+	KindRoleSettings:       {SectionPreData, 0},
+	KindTablespace:         {SectionPreData, 0},
 }
 
 // Ref is an object's identity in the catalog, as pg_depend names it:
@@ -147,6 +236,33 @@ const (
 	ClassPgLargeObject uint32 = 2613
 	ClassPgPolicy      uint32 = 3256
 	ClassPgStatExt     uint32 = 3381 // pg_statistic_ext
+
+	ClassPgOperator     uint32 = 2617
+	ClassPgOpClass      uint32 = 2616
+	ClassPgOpFamily     uint32 = 2753
+	ClassPgCast         uint32 = 2605
+	ClassPgConversion   uint32 = 2607
+	ClassPgTSParser     uint32 = 3601
+	ClassPgTSTemplate   uint32 = 3764
+	ClassPgTSDict       uint32 = 3600
+	ClassPgTSConfig     uint32 = 3602
+	ClassPgLanguage     uint32 = 2612
+	ClassPgTransform    uint32 = 3576
+	ClassPgAm           uint32 = 2601
+	ClassPgFDW          uint32 = 2328 // pg_foreign_data_wrapper
+	ClassPgServer       uint32 = 1417 // pg_foreign_server
+	ClassPgUserMapping  uint32 = 1418
+	ClassPgPublication  uint32 = 6104
+	ClassPgPubRel       uint32 = 6106 // pg_publication_rel
+	ClassPgPubSchema    uint32 = 6237 // pg_publication_namespace
+	ClassPgSubscription uint32 = 6100
+	ClassPgEventTrigger uint32 = 3466
+	ClassPgDefaultACL   uint32 = 826
+
+	// Shared catalogs: cluster globals and databases.
+	ClassPgAuthID     uint32 = 1260
+	ClassPgDatabase   uint32 = 1262
+	ClassPgTablespace uint32 = 1213
 )
 
 // Object is one item of a dump: something to create (a table, an index, a

@@ -15,6 +15,7 @@ var derived = map[Kind]bool{
 	KindComment: true, KindACL: true, KindSequenceOwnedBy: true,
 	KindShellType: true, KindBlobs: true,
 	KindTableAttach: true, KindIndexAttach: true, KindRowSecurity: true,
+	KindSecLabel: true,
 }
 
 // node is a unit of ordering: a top-level object, or a part split off.
@@ -119,7 +120,7 @@ func buildGraph(objs []*Object, toShell map[shellDep]bool) []*node {
 	}
 	// Comments and ACLs sort with their target.
 	target := func(n *node) *node {
-		if (n.obj.Kind == KindComment || n.obj.Kind == KindACL) && len(n.obj.Deps) > 0 {
+		if (n.obj.Kind == KindComment || n.obj.Kind == KindACL || n.obj.Kind == KindSecLabel) && len(n.obj.Deps) > 0 {
 			if t := resolve(n.obj.Deps[0]); t != nil {
 				return t
 			}
@@ -200,7 +201,7 @@ func kindRank(k Kind) int {
 	switch k {
 	case KindShellType:
 		return 0
-	case KindComment:
+	case KindComment, KindSecLabel:
 		return 2
 	case KindACL:
 		return 3
@@ -383,7 +384,7 @@ func finish(order []*node) []*Object {
 			}
 		}
 		slices.Sort(n.obj.DepIDs)
-		if k := n.obj.Kind; (k == KindComment || k == KindACL) && len(n.obj.Deps) > 0 {
+		if k := n.obj.Kind; (k == KindComment || k == KindACL || k == KindSecLabel) && len(n.obj.Deps) > 0 {
 			for _, e := range n.edges {
 				n.obj.section = e.to.obj.Section()
 				break
