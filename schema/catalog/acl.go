@@ -215,8 +215,13 @@ func commentTarget(idx map[schema.Ref]target, ref, alt schema.Ref, kind, nsp, na
 			return target{}, "", ""
 		}
 		w := "FUNCTION"
-		if kind == "p" {
+		switch {
+		case kind == "p":
 			w = "PROCEDURE"
+		case kind == "a" && memb == "":
+			w, memb = "AGGREGATE", "*"
+		case kind == "a":
+			w = "AGGREGATE"
 		}
 		return o, w + " " + q + "(" + memb + ")", w + " " + o.obj.Name
 	case schema.ClassPgNamespace:
@@ -308,7 +313,7 @@ func loadACLs(ctx context.Context, q Querier, f *features, idx map[schema.Ref]ta
 			p.proacl::text[], pg_catalog.acldefault('f', p.proowner)::text[],
 			`+initPrivs(schema.ClassPgProc, "p.oid", "0")+`
 		FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
-		WHERE p.prokind IN ('f', 'p') AND `+userNamespace("n")+`
+		WHERE p.prokind IN ('f', 'p', 'a') AND `+userNamespace("n")+`
 		UNION ALL
 		SELECT 1247::oid, t.oid, 0, t.typtype::text, n.nspname::text, t.typname::text, '',
 			pg_catalog.pg_get_userbyid(t.typowner)::text,

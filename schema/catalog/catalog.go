@@ -21,6 +21,9 @@ type Options struct {
 	// Select chooses objects by name, as pg_dump's -t/-n... (see
 	// Selection); the zero value selects everything.
 	Select Selection
+	// NoPublications, NoSubscriptions and NoSecurityLabels leave those
+	// objects out, as pg_dump's --no-publications and the like do.
+	NoPublications, NoSubscriptions, NoSecurityLabels bool
 }
 
 // Catalog is what Load read: the objects of one database.
@@ -37,8 +40,9 @@ type Catalog struct {
 // select (sel, nil for everything), so that loaders can skip reading what
 // will not be dumped.
 type features struct {
-	num int
-	sel *selected
+	num  int
+	sel  *selected
+	opts Options
 }
 
 func (f *features) atLeast(num int) bool { return f.num >= num }
@@ -68,7 +72,7 @@ func load(ctx context.Context, q Querier, opts Options, loaders []loader, finish
 	if c.Version < 130000 {
 		return nil, fmt.Errorf("catalog: server version %s is not supported (PostgreSQL 13 or newer)", c.ServerVersion)
 	}
-	f := &features{num: c.Version}
+	f := &features{num: c.Version, opts: opts}
 	if f.sel, err = resolveSelection(ctx, q, c.Database, opts.Select); err != nil {
 		return nil, err
 	}
@@ -114,7 +118,9 @@ func notExtensionMember(class uint32, oidExpr string) string {
 // type, an array type to its element type, and the index behind a primary
 // key, unique or exclusion constraint to the constraint. A sequence's
 // automatic dependency on the column that owns it is left out: ownership
-// is its own object (SEQUENCE OWNED BY), as in pg_dump.
+// is its own object (SEQUENCE OWNED BY), as in pg_dump. An extension's
+// member objects, which the dump holds as CREATE EXTENSION, map to the
+// extension.
 func addDependencies(ctx context.Context, q Querier, objs []*schema.Object) error {
 	alias := map[schema.Ref]schema.Ref{}
 	rows, err := q.Query(ctx, `
@@ -130,7 +136,9 @@ func addDependencies(ctx context.Context, q Querier, objs []*schema.Object) erro
 			JOIN pg_catalog.pg_type e ON e.typarray = a.oid
 		UNION ALL
 		SELECT 1259::oid, c.conindid, 2606::oid, c.oid FROM pg_catalog.pg_constraint c
-			WHERE c.contype IN ('p', 'u', 'x') AND c.conindid <> 0`)
+			WHERE c.contype IN ('p', 'u', 'x') AND c.conindid <> 0
+		UNION ALL
+		SELECT e.classid, e.objid, 3079::oid, e.refobjid FROM pg_catalog.pg_depend e WHERE e.deptype = 'e'`)
 	if err != nil {
 		return fmt.Errorf("catalog: read object aliases: %w", err)
 	}

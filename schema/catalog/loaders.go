@@ -7,6 +7,6 @@ import "context"
 // empty, as pg_dump does, so that every name the server prints is qualified.
 func Load(ctx context.Context, q Querier, opts Options) (*Catalog, error) {
 	return load(ctx, q, opts,
-		[]loader{loadRelations, loadObjects, loadLargeObjects},
-		[]finisher{loadCommentsAndACLs})
+		[]loader{loadRelations, loadObjects, loadLargeObjects, loadKinds},
+		[]finisher{loadCommentsAndACLs, loadKindCommentsAndACLs, loadSecurityLabels})
 }

@@ -42,14 +42,21 @@ import (
 //     rows, a sequence's value, a materialized view's refresh.
 //   - Dependencies on what is left out are dropped (schema.Sort ignores
 //     them), as pg_dump does: restoring the result may need them.
+//   - With Extensions (-e), only the extensions they match are dumped
+//     (never plpgsql, which initdb makes), whatever -t and -n say, and the
+//     objects that are in no schema (casts, languages, foreign data
+//     wrappers, publications...) and large objects are not, as with -n.
+//     Without it, extensions are dumped when everything is. The rows of an
+//     extension's configuration tables go with the extension.
 type Selection struct {
 	Tables           []TablePattern       // -t, --table-and-children
 	ExcludeTables    []TablePattern       // -T, --exclude-table-and-children
 	Schemas          []schema.NamePattern // -n
 	ExcludeSchemas   []schema.NamePattern // -N
 	ExcludeTableData []TablePattern       // --exclude-table-data[-and-children]
-	// StrictNames (--strict-names) makes each pattern of Tables and
-	// Schemas an error when it matches nothing.
+	Extensions       []schema.NamePattern // -e (see ParseExtensionPattern)
+	// StrictNames (--strict-names) makes each pattern of Tables, Schemas
+	// and Extensions an error when it matches nothing.
 	StrictNames bool
 	// Where dumps only the rows of a table that satisfy a condition.
 	Where []RowFilter
@@ -75,13 +82,14 @@ type RowFilter struct {
 
 func (s *Selection) isZero() bool {
 	return len(s.Tables) == 0 && len(s.ExcludeTables) == 0 && len(s.Schemas) == 0 &&
-		len(s.ExcludeSchemas) == 0 && len(s.ExcludeTableData) == 0 && len(s.Where) == 0
+		len(s.ExcludeSchemas) == 0 && len(s.ExcludeTableData) == 0 && len(s.Where) == 0 && len(s.Extensions) == 0
 }
 
 // selected is a Selection resolved against the database: which schemas
 // and relations are dumped, by OID.
 type selected struct {
-	everything bool // no -t, no -n: large objects and namespace-less objects too
+	everything bool            // no -t, no -n, no -e: large objects and namespace-less objects too
+	ext        map[uint32]bool // the extensions -e selects, nil without -e
 	nsp        map[uint32]bool
 	nspByName  map[string]uint32
 	rel        map[uint32]bool // every relation of a -t kind: dumped or not
@@ -133,7 +141,7 @@ func resolveSelection(ctx context.Context, q Querier, db string, sel Selection) 
 	}()
 
 	s := &selected{
-		everything: len(sel.Tables) == 0 && len(sel.Schemas) == 0,
+		everything: len(sel.Tables) == 0 && len(sel.Schemas) == 0 && len(sel.Extensions) == 0,
 		nsp:        map[uint32]bool{}, nspByName: map[string]uint32{}, rel: map[uint32]bool{},
 		seqOwner: map[uint32]uint32{}, noData: map[uint32]bool{}, where: map[uint32][]string{},
 		owner: map[schema.Ref]uint32{},
@@ -156,6 +164,23 @@ func resolveSelection(ctx context.Context, q Querier, db string, sel Selection) 
 	for _, p := range sel.ExcludeSchemas {
 		if _, err := matchSchemas(ctx, q, p, exclNsp); err != nil {
 			return nil, err
+		}
+	}
+
+	// Extensions, as expand_extension_name_patterns.
+	if len(sel.Extensions) > 0 {
+		s.ext = map[uint32]bool{}
+		for _, p := range sel.Extensions {
+			n, err := matchExtensions(ctx, q, p, s.ext)
+			if err != nil {
+				return nil, err
+			}
+			if n == 0 && sel.StrictNames {
+				return nil, fmt.Errorf("catalog: no matching extensions were found for pattern %q", p.Text)
+			}
+		}
+		if len(s.ext) == 0 {
+			return nil, fmt.Errorf("catalog: no matching extensions were found")
 		}
 	}
 
@@ -298,6 +323,17 @@ func matchSchemas(ctx context.Context, q Querier, p schema.NamePattern, into map
 	return collectOIDs(rows, into, "schema pattern "+p.Text)
 }
 
+// matchExtensions adds the OIDs of the extensions p matches to into and
+// returns how many it matched.
+func matchExtensions(ctx context.Context, q Querier, p schema.NamePattern, into map[uint32]bool) (int, error) {
+	rows, err := q.Query(ctx, `SELECT e.oid FROM pg_catalog.pg_extension e
+		WHERE e.extname OPERATOR(pg_catalog.~) $1::pg_catalog.text COLLATE pg_catalog.default`, p.Name)
+	if err != nil {
+		return 0, fmt.Errorf("catalog: match extension pattern %q: %w", p.Text, err)
+	}
+	return collectOIDs(rows, into, "extension pattern "+p.Text)
+}
+
 // matchRelations adds the OIDs of the relations of the given relkinds
 // that p matches (and their inheritance children, at any depth, when
 // p.WithChildren) to into and returns how many it matched.
@@ -365,6 +401,9 @@ func (s *selected) apply(ctx context.Context, q Querier, objs []*schema.Object) 
 		switch o.Kind {
 		case schema.KindTableData, schema.KindMatViewData, schema.KindSequenceSet:
 			keep = s.rel[o.Ref.OID] && !s.noData[o.Ref.OID]
+			if ext, ok := extensionOf(o); ok {
+				keep = decided[ext] && !s.noData[o.Ref.OID]
+			}
 		case schema.KindSequenceOwnedBy:
 			keep = s.rel[o.Ref.OID] && s.rel[s.seqOwner[o.Ref.OID]]
 		case schema.KindTableAttach, schema.KindRowSecurity:
@@ -373,7 +412,7 @@ func (s *selected) apply(ctx context.Context, q Querier, objs []*schema.Object) 
 			keep = s.rel[s.owner[o.Ref.Whole()]]
 		case schema.KindBlobs:
 			keep = s.everything
-		case schema.KindComment, schema.KindACL:
+		case schema.KindComment, schema.KindACL, schema.KindSecLabel:
 			target := o.Ref.Whole()
 			if len(o.Deps) > 0 {
 				target = o.Deps[0].Whole()
@@ -420,7 +459,7 @@ func (s *selected) apply(ctx context.Context, q Querier, objs []*schema.Object) 
 // object they belong to.
 func derived(k schema.Kind) bool {
 	switch k {
-	case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment,
+	case schema.KindTableData, schema.KindSequenceSet, schema.KindMatViewData, schema.KindComment, schema.KindSecLabel,
 		schema.KindACL, schema.KindSequenceOwnedBy, schema.KindBlobs,
 		schema.KindTableAttach, schema.KindIndexAttach, schema.KindRowSecurity:
 		return true
@@ -433,9 +472,14 @@ func (s *selected) keep(o *schema.Object) bool {
 	switch o.Kind {
 	case schema.KindSchema:
 		return s.nsp[o.Ref.OID]
-	case schema.KindTable, schema.KindView, schema.KindMatView, schema.KindSequence:
+	case schema.KindTable, schema.KindView, schema.KindMatView, schema.KindSequence, schema.KindForeignTable:
 		return s.rel[o.Ref.OID]
-	case schema.KindBlobMetadata:
+	case schema.KindBlobMetadata, schema.KindPublicationTable, schema.KindPublicationSchema:
+		return s.everything
+	case schema.KindExtension:
+		if s.ext != nil {
+			return s.ext[o.Ref.OID]
+		}
 		return s.everything
 	}
 	if rel, ok := s.owner[o.Ref.Whole()]; ok {
