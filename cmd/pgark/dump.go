@@ -47,6 +47,9 @@ type dumpOptions struct {
 	excludeData, excludeDataAndChildren   []string
 	strictNames                           bool
 	where                                 []string // TABLE:CONDITION
+	extensions                            []string // -e
+	noPublications, noSubscriptions       bool
+	noSecurityLabels                      bool
 	filters                               []string // --filter FILE
 
 	stdin          io.Reader // for --filter -
@@ -95,7 +98,12 @@ may need them. --table-and-children, --exclude-table-and-children and
 inherit from those matched; partitioned tables are not dumped by pgark yet.
 --strict-names makes a -t or -n pattern that matches nothing an error.
 Unlike pg_dump, -n public does not write CREATE SCHEMA public, which every
-database has.
+database has. -e/--extension PATTERN dumps only the matching extensions
+(with their configuration tables' rows) and, as with -n, no object that is
+in no schema (cast, language, foreign data wrapper, publication...) and no
+large object; extensions are dumped otherwise only when everything is.
+--no-publications, --no-subscriptions and --no-security-labels leave those
+out.
 
 --filter FILE reads pg_dump 17's filter file ("-" is stdin): one rule a
 line, "include table|table_and_children|schema PATTERN" or "exclude
@@ -152,6 +160,10 @@ func newDumpCmd() *cobra.Command {
 		"like --exclude-table-data `PATTERN`, with the tables that inherit from them")
 	fs.BoolVar(&o.strictNames, "strict-names", false, "require each -t/-n pattern to match at least one object")
 	fs.StringArrayVar(&o.where, "where", nil, "dump only the rows of the tables TABLE matches for which CONDITION is true (`TABLE:CONDITION`)")
+	fs.StringArrayVarP(&o.extensions, "extension", "e", nil, "dump only the extensions matching `PATTERN`")
+	fs.BoolVar(&o.noPublications, "no-publications", false, "do not dump publications")
+	fs.BoolVar(&o.noSubscriptions, "no-subscriptions", false, "do not dump subscriptions")
+	fs.BoolVar(&o.noSecurityLabels, "no-security-labels", false, "do not dump security label assignments")
 	fs.StringArrayVar(&o.filters, "filter", nil, "dump or skip objects based on the rules in `FILE`")
 	_ = fs.MarkHidden("no-acl")
 	return cmd
@@ -221,7 +233,8 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 		return usage(err.Error())
 	}
 	if opts.Load == nil {
-		opts.Load = loadCatalog(catalog.Options{Select: sel})
+		opts.Load = loadCatalog(catalog.Options{Select: sel, NoPublications: o.noPublications,
+			NoSubscriptions: o.noSubscriptions, NoSecurityLabels: o.noSecurityLabels})
 	}
 	return opts, nil
 }
@@ -273,6 +286,13 @@ func (o *dumpOptions) selection() (catalog.Selection, error) {
 			return sel, err
 		}
 		sel.Where = append(sel.Where, f)
+	}
+	for _, s := range o.extensions {
+		p, err := catalog.ParseExtensionPattern(s)
+		if err != nil {
+			return sel, err
+		}
+		sel.Extensions = append(sel.Extensions, p)
 	}
 	return sel, nil
 }
