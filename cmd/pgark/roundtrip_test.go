@@ -59,8 +59,9 @@ func newRoundTrip(t *testing.T, c *testcluster.Cluster) *roundTrip {
 }
 
 // corpusPlus names the corpus files loaded only on newer servers:
-// corpus-15plus.sql is loaded on PostgreSQL 15 and newer.
-var corpusPlus = regexp.MustCompile(`^corpus-(\d+)plus\.sql$`)
+// corpus-15plus.sql and corpus-kinds-15plus.sql are loaded on PostgreSQL 15
+// and newer.
+var corpusPlus = regexp.MustCompile(`^corpus-(?:[a-z]+-)?(\d+)plus\.sql$`)
 
 // corpusFiles lists the corpus files of dir for a server major, in load
 // order: corpus.sql, then every corpus-*.sql in name order, leaving out the
