@@ -65,13 +65,18 @@ CREATE SCHEMA "dot.ted"; CREATE SCHEMA "quo""te";
 CREATE TYPE "Mixed".mood AS ENUM ('sad', 'ok', 'happy');
 CREATE FUNCTION "Mixed"."Touch"() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN NEW.note := upper(NEW.note); RETURN NEW; END$$;`
 
+// partsSkeleton is the partitioned table that a partition selected alone is
+// attached to (its TABLE ATTACH goes with it, as pg_dump's).
+const partsSkeleton = `
+CREATE SCHEMA parts; CREATE TABLE parts.log (at date, what text) PARTITION BY RANGE (at);`
+
 func TestSelectMatchesPgDump(t *testing.T) {
 	rt := newSelectCluster(t)
 	pgRestore, err := rt.c.ClientBin("pg_restore")
 	require.NoError(t, err)
 	dir := t.TempDir()
 
-	require.Len(t, rt.relations("src"), 20)
+	require.Len(t, rt.relations("src"), 25)
 
 	tests := []struct {
 		name   string
@@ -129,6 +134,19 @@ func TestSelectMatchesPgDump(t *testing.T) {
 		{name: "exclude table data and children", pgark: []string{"-n", "plain", "--exclude-table-data-and-children", "plain.parent"},
 			pgDump: []string{"-n", "plain", "--exclude-table-data", "plain.parent", "--exclude-table-data", "plain.child",
 				"--exclude-table-data", "plain.grandchild"}},
+		{name: "partitioned table alone", setup: skeleton + "CREATE SCHEMA parts;", pgark: []string{"-t", "parts.measure"}, tables: []string{}},
+		{name: "partitioned table and children", setup: skeleton + "CREATE SCHEMA parts;", pgark: []string{"--table-and-children", "parts.measure"},
+			pgDump: []string{"-t", "parts.measure", "-t", "parts.m2025", "-t", "parts.m2026", "-t", "parts.m2026_1", "-t", "parts.m2026_rest"},
+			tables: []string{"parts.m2025", "parts.m2026_1", "parts.m2026_rest"}},
+		{name: "partition alone", setup: skeleton + partsSkeleton, pgark: []string{"-t", "parts.log_2"},
+			tables: []string{"parts.log_2"}},
+		{name: "exclude partitioned table and children", pgark: []string{"-n", "parts", "--exclude-table-and-children", "parts.measure"},
+			pgDump: []string{"-n", "parts", "-T", "parts.measure", "-T", "parts.m2025", "-T", "parts.m2026", "-T", "parts.m2026_1", "-T", "parts.m2026_rest"},
+			tables: []string{"parts.log_1", "parts.log_2"}},
+		{name: "exclude partition data and children", pgark: []string{"-n", "parts", "--exclude-table-data-and-children", "parts.measure"},
+			pgDump: []string{"-n", "parts", "--exclude-table-data", "parts.measure", "--exclude-table-data", "parts.m2025",
+				"--exclude-table-data", "parts.m2026", "--exclude-table-data", "parts.m2026_1", "--exclude-table-data", "parts.m2026_rest"}},
+		{name: "exclude partitioned table data only", pgark: []string{"-n", "parts", "--exclude-table-data", "parts.measure"}},
 		{name: "strict names that match", pgark: []string{"--strict-names", "-n", "plain", "-T", "nosuch", "-N", "nosuch",
 			"--exclude-table-data", "nosuch"}},
 	}

@@ -69,3 +69,25 @@ CREATE SCHEMA "quo""te";
 CREATE TABLE "quo""te"."it""s" (v text);
 INSERT INTO "quo""te"."it""s" VALUES ('it''s');
 COMMENT ON TABLE "quo""te"."it""s" IS 'quoted';
+
+-- Partitioned tables: one with a sub-partition, a primary key and an index,
+-- and one with no index (its partitions restore alone into a parent that
+-- exists). Row level security, a policy, a rule and extended statistics
+-- on a table.
+CREATE SCHEMA parts;
+CREATE TABLE parts.measure (id int, at date, v text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE parts.m2025 PARTITION OF parts.measure FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+CREATE TABLE parts.m2026 PARTITION OF parts.measure FOR VALUES FROM ('2026-01-01') TO ('2027-01-01') PARTITION BY LIST (id);
+CREATE TABLE parts.m2026_1 PARTITION OF parts.m2026 FOR VALUES IN (1);
+CREATE TABLE parts.m2026_rest PARTITION OF parts.m2026 DEFAULT;
+CREATE INDEX measure_v ON parts.measure (v);
+COMMENT ON TABLE parts.m2025 IS 'a partition';
+INSERT INTO parts.measure VALUES (1, '2025-06-01', 'a'), (1, '2026-06-01', 'b'), (2, '2026-06-01', 'c');
+CREATE TABLE parts.log (at date, what text) PARTITION BY RANGE (at);
+CREATE TABLE parts.log_1 PARTITION OF parts.log FOR VALUES FROM (MINVALUE) TO ('2026-01-01');
+CREATE TABLE parts.log_2 PARTITION OF parts.log FOR VALUES FROM ('2026-01-01') TO (MAXVALUE);
+INSERT INTO parts.log VALUES ('2025-01-01', 'x'), ('2026-01-01', 'y');
+ALTER TABLE plain.items ENABLE ROW LEVEL SECURITY;
+CREATE POLICY named ON plain.items USING (name <> '');
+CREATE RULE no_delete AS ON DELETE TO plain.items DO INSTEAD NOTHING;
+CREATE STATISTICS plain.items_stats ON id, name FROM plain.items;
