@@ -186,3 +186,19 @@ func TestTableTypedAndInherits(t *testing.T) {
 		t.Errorf("child:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+func TestTablePartitionedAndSecurity(t *testing.T) {
+	tb := &Table{Schema: "s", Name: "p", PartitionBy: `RANGE ("at")`, ReplicaIdentity: 'f', ForceRowSecurity: true,
+		Columns: []*Column{{Name: "at", Type: "date", NotNull: true}}}
+	want := "CREATE TABLE \"s\".\"p\" (\n    \"at\" date NOT NULL\n)\nPARTITION BY RANGE (\"at\");\n" +
+		"ALTER TABLE ONLY \"s\".\"p\" REPLICA IDENTITY FULL;\n" +
+		"ALTER TABLE ONLY \"s\".\"p\" FORCE ROW LEVEL SECURITY;"
+	if got := tb.CreateSQL(); got != want {
+		t.Errorf("partitioned:\n%s\nwant:\n%s", got, want)
+	}
+	tb = &Table{Schema: "s", Name: "t", ReplicaIdentity: 'n', Options: []string{"fillfactor=50"}}
+	want = "CREATE TABLE \"s\".\"t\" (\n)\nWITH (\"fillfactor\"='50');\nALTER TABLE ONLY \"s\".\"t\" REPLICA IDENTITY NOTHING;"
+	if got := tb.CreateSQL(); got != want {
+		t.Errorf("replica identity nothing:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -16,15 +16,15 @@ var policyCommands = map[string]string{"r": " FOR SELECT", "a": " FOR INSERT", "
 
 // loadPolicies reads row level security policies (CREATE POLICY, in
 // pg_dump's form: AS RESTRICTIVE, FOR, TO, USING, WITH CHECK), and their
-// comments. Row level security itself (ENABLE, a ROW SECURITY object, and
-// FORCE, in the table's definition) is relations's. A policy has no owner
-// of its own: it is its table's.
+// comments. A policy for PUBLIC (polroles {0}, which no role has) has no
+// TO. Row level security itself (ENABLE, a ROW SECURITY object, and FORCE,
+// in the table's definition) is relations's. A policy has no owner of its
+// own: it is its table's.
 func loadPolicies(ctx context.Context, q Querier, _ *features, add func(*schema.Object)) error {
 	rows, err := q.Query(ctx, `SELECT p.oid, p.polrelid, n.nspname, c.relname, pg_catalog.pg_get_userbyid(c.relowner),
 			p.polname, p.polcmd::text, p.polpermissive,
-			CASE WHEN p.polroles = '{0}' THEN '{}'::text[] ELSE ARRAY(SELECT COALESCE(a.rolname::text, '')
-				FROM pg_catalog.unnest(p.polroles) WITH ORDINALITY u(role, i)
-				LEFT JOIN pg_catalog.pg_roles a ON a.oid = u.role ORDER BY u.i) END,
+			ARRAY(SELECT a.rolname::text FROM pg_catalog.unnest(p.polroles) WITH ORDINALITY u(role, i)
+				JOIN pg_catalog.pg_roles a ON a.oid = u.role ORDER BY u.i),
 			COALESCE(pg_catalog.pg_get_expr(p.polqual, p.polrelid), ''),
 			COALESCE(pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), ''), d.description
 		FROM pg_catalog.pg_policy p
@@ -59,11 +59,7 @@ func loadPolicies(ctx context.Context, q Querier, _ *features, add func(*schema.
 			} else {
 				b.WriteString(", ")
 			}
-			if r == "" {
-				b.WriteString("PUBLIC")
-			} else {
-				b.WriteString(schema.Ident(r))
-			}
+			b.WriteString(schema.Ident(r))
 		}
 		if qual != "" {
 			b.WriteString(" USING (" + qual + ")")

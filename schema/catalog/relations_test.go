@@ -134,9 +134,41 @@ CREATE VIEW public.v2 AS SELECT * FROM "select"."V iew";
 CREATE MATERIALIZED VIEW "select"."M V" AS SELECT count(*) AS n FROM "select"."from";
 CREATE UNIQUE INDEX ON "select"."M V" (n);
 CREATE MATERIALIZED VIEW public.mv_empty AS SELECT 1 AS x WITH NO DATA;
+
+CREATE TABLE public.parted (id int, at date, v text COLLATE "C" DEFAULT 'x', CHECK (id > 0), PRIMARY KEY (id, at))
+	PARTITION BY RANGE (at);
+CREATE TABLE public.parted_a PARTITION OF public.parted FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+CREATE TABLE public.parted_b PARTITION OF public.parted FOR VALUES FROM ('2021-01-01') TO ('2022-01-01')
+	PARTITION BY HASH (id);
+CREATE TABLE public.parted_b0 PARTITION OF public.parted_b FOR VALUES WITH (MODULUS 1, REMAINDER 0);
+CREATE TABLE public.parted_d PARTITION OF public.parted DEFAULT;
+CREATE INDEX parted_v ON public.parted (v) TABLESPACE "t s";
+CREATE INDEX parted_a_own ON public.parted_a (v);
+INSERT INTO public.parted VALUES (1, '2020-05-05', 'a'), (2, '2021-05-05', 'b'), (3, '2030-01-01', 'c');
+CREATE TABLE public.ref_parted (id int, at date, FOREIGN KEY (id, at) REFERENCES public.parted);
+CREATE TABLE public.parted_fk (id int, at date, FOREIGN KEY (id, at) REFERENCES public.parted) PARTITION BY LIST (id);
+CREATE TABLE public.parted_fk_1 PARTITION OF public.parted_fk FOR VALUES IN (1);
+CREATE RULE "r ""1""" AS ON UPDATE TO public.child DO INSTEAD NOTHING;
+ALTER TABLE public.child DISABLE RULE "r ""1""";
+COMMENT ON RULE "r ""1""" ON public.child IS 'a rule';
+ALTER TABLE public.fk_self ENABLE ROW LEVEL SECURITY;
+ALTER TABLE public.fk_self FORCE ROW LEVEL SECURITY;
+CREATE POLICY "p ""1""" ON public.fk_self AS RESTRICTIVE FOR SELECT TO "weird Owner", CURRENT_USER USING (id > 0);
+CREATE POLICY p2 ON public.fk_self FOR INSERT WITH CHECK (up IS NULL);
+COMMENT ON POLICY "p ""1""" ON public.fk_self IS 'a policy';
+CREATE STATISTICS "select"."st 1" (dependencies) ON "ID", ref FROM "select"."from";
+ALTER STATISTICS "select"."st 1" SET STATISTICS 10;
+COMMENT ON STATISTICS "select"."st 1" IS 'stats';
+ALTER TABLE public."Unlogged" REPLICA IDENTITY FULL;
+ALTER TABLE public.fk_self CLUSTER ON fk_self_pkey;
+ALTER TABLE public.fk_self REPLICA IDENTITY USING INDEX fk_self_pkey;
+ALTER TABLE public.in_ts CLUSTER ON in_ts_v;
 `
 	if major >= 14 {
 		s += `ALTER TABLE public."Unlogged" ALTER COLUMN b SET COMPRESSION pglz;` + "\n"
+	}
+	if major >= 14 {
+		s += `CREATE STATISTICS public.expr_stats ON (id + 1), (lower(v)) FROM public.parted_a;` + "\n"
 	}
 	if major >= 15 {
 		s += `CREATE UNLOGGED SEQUENCE public."unlogged seq";
@@ -288,6 +320,59 @@ func checkObjects(t *testing.T, objs []*schema.Object, major int) {
 	}
 	if o := find(schema.KindTable, "public", "in_ts"); !slices.ContainsFunc(o.Deps, func(r schema.Ref) bool { return r.Class == schema.ClassPgProc }) {
 		t.Errorf("%s: no dependency on the generated column's function: %v", o, o.Deps)
+	}
+	for _, p := range []string{"parted_a", "parted_b", "parted_b0", "parted_d", "parted_fk_1"} {
+		find(schema.KindTableAttach, "public", p)
+	}
+	if o := find(schema.KindTableAttach, "public", "parted_b0"); o.Create !=
+		`ALTER TABLE ONLY "public"."parted_b" ATTACH PARTITION "public"."parted_b0" FOR VALUES WITH (modulus 1, remainder 0);` {
+		t.Errorf("TABLE ATTACH: %s", o.Create)
+	}
+	if o := find(schema.KindTable, "public", "parted_b"); !strings.Contains(o.CreateSQL(), "\nPARTITION BY HASH (id);") ||
+		!strings.Contains(o.CreateSQL(), `"v" text COLLATE "pg_catalog"."C" DEFAULT 'x'::text`) {
+		t.Errorf("a sub-partitioned partition:\n%s", o.CreateSQL())
+	}
+	if o := find(schema.KindIndexAttach, "public", "parted_b0_pkey"); o.Create != `ALTER INDEX "public"."parted_b_pkey" ATTACH PARTITION "public"."parted_b0_pkey";` {
+		t.Errorf("INDEX ATTACH: %s", o.Create)
+	}
+	find(schema.KindIndexAttach, "public", "parted_a_v_idx")
+	find(schema.KindConstraint, "public", "parted_a parted_a_pkey")
+	find(schema.KindFKConstraint, "public", "parted_fk parted_fk_id_at_fkey")
+	for _, o := range objs {
+		switch {
+		case o.Kind == schema.KindTableData && (o.Name == "parted" || o.Name == "parted_b" || o.Name == "parted_fk"):
+			t.Errorf("a partitioned table has data: %s", o)
+		case o.Kind == schema.KindFKConstraint && o.Name != "parted_fk parted_fk_id_at_fkey" && strings.HasPrefix(o.Name, "parted_fk"):
+			t.Errorf("a clone of a partitioned table's foreign key: %s", o)
+		case o.Kind == schema.KindIndexAttach && o.Name == "parted_a_own":
+			t.Errorf("an index of a partition alone is attached: %s", o)
+		}
+	}
+	find(schema.KindTableData, "public", "parted_b0")
+	if o := find(schema.KindRule, "public", `child r "1"`); o.Create != "CREATE RULE \"r \"\"1\"\"\" AS\n    ON UPDATE TO public.child DO INSTEAD NOTHING;\n"+
+		`ALTER TABLE "public"."child" DISABLE RULE "r ""1""";` {
+		t.Errorf("RULE:\n%s", o.Create)
+	}
+	if o := find(schema.KindPolicy, "public", `fk_self p "1"`); o.Create !=
+		`CREATE POLICY "p ""1""" ON "public"."fk_self" AS RESTRICTIVE FOR SELECT TO "weird Owner", "postgres" USING ((id > 0));` {
+		t.Errorf("POLICY: %s", o.Create)
+	}
+	if o := find(schema.KindRowSecurity, "public", "fk_self"); o.Create != `ALTER TABLE "public"."fk_self" ENABLE ROW LEVEL SECURITY;` ||
+		o.Section() != schema.SectionPostData {
+		t.Errorf("ROW SECURITY: %s in %s", o.Create, o.Section())
+	}
+	if o := find(schema.KindStatistics, "select", "st 1"); o.Ident != `STATISTICS "select"."st 1"` || o.Owner != "postgres" ||
+		!strings.HasSuffix(o.Create, `;`+"\n"+`ALTER STATISTICS "select"."st 1" SET STATISTICS 10;`) {
+		t.Errorf("STATISTICS: %+v", o)
+	}
+	for _, tag := range []string{`RULE r "1" ON child`, `POLICY p "1" ON fk_self`, "STATISTICS st 1"} {
+		found := false
+		for _, o := range objs {
+			found = found || (o.Kind == schema.KindComment && o.Name == tag)
+		}
+		if !found {
+			t.Errorf("no comment %s", tag)
+		}
 	}
 	if major >= 18 {
 		if o := find(schema.KindTableData, "public", "virt"); !slices.Equal(o.Data.Columns, []string{`"a"`}) {
