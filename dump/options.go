@@ -41,6 +41,12 @@ type Options struct {
 	Out io.Writer
 	// Load reads the objects to dump (see LoadFunc).
 	Load LoadFunc
+	// LoadDatabase, if set, reads the database's own objects (pg_dump's
+	// DATABASE entries: its creation, properties, comment and
+	// privileges), numbered 1, 2, 3... with their DepIDs set. They are
+	// written first, before Load's objects, whose IDs are shifted after
+	// them.
+	LoadDatabase LoadFunc
 
 	// Jobs is the number of connections that copy table data (-j); 0 or
 	// 1 means the leader copies everything itself.
@@ -124,12 +130,15 @@ const (
 	EventTableDone
 	// EventDone: the archive is complete; Rows and Bytes are the totals.
 	EventDone
+	// EventDatabase: RunAll begins to dump Event.Database.
+	EventDatabase
 )
 
 // Event reports the progress of a dump.
 type Event struct {
 	Kind     EventKind
 	Snapshot string
+	Database string
 	Entries  int
 	Table    string // quoted, qualified
 	Part     string // "part 2 of 8" for a part of a split table, else ""
@@ -152,6 +161,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("finished table %s%s: %d rows, %d bytes", e.Table, e.part(), e.Rows, e.Bytes)
 	case EventDone:
 		return fmt.Sprintf("dump complete: %d rows, %d bytes of data in %s", e.Rows, e.Bytes, e.Elapsed.Round(time.Millisecond))
+	case EventDatabase:
+		return fmt.Sprintf("dumping database %q", e.Database)
 	}
 	return fmt.Sprintf("event %d", int(e.Kind))
 }

@@ -25,12 +25,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err := opts.validate(); err != nil {
 		return err
 	}
-	start := time.Now()
-	d := &dumper{opts: &opts, start: start, blockSize: opts.BlockSize}
-	if d.blockSize == 0 {
-		d.blockSize = DefaultBlockSize
-	}
-
+	d := newDumper(&opts)
 	leader, err := opts.Connector.ConnectPgx(ctx)
 	if err != nil {
 		return fmt.Errorf("dump: %w", err)
@@ -40,38 +35,18 @@ func Run(ctx context.Context, opts Options) error {
 		defer cancel()
 		_ = leader.Close(cctx)
 	}()
-
-	snap, err := d.begin(ctx, leader)
-	if err != nil {
-		return err
-	}
-	objs, err := opts.Load(ctx, leader)
-	if err != nil {
-		return fmt.Errorf("dump: read catalog: %w", err)
-	}
-	if err := d.lockTables(ctx, leader.PgConn(), lockTargets(objs)); err != nil {
-		return err
-	}
-	if snap == "" {
-		if err := leader.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
-			return fmt.Errorf("dump: export snapshot: %w", err)
-		}
-	}
-	d.snapshot = snap
-	d.progress(Event{Kind: EventSnapshot, Snapshot: snap})
-
-	p, err := makePlan(objs, &opts)
+	p, err := d.prepare(ctx, leader)
 	if err != nil {
 		return err
 	}
 	aw, err := format.NewWriter(opts.Out, format.Info{
 		Tool:          "pgark",
 		ToolVersion:   opts.ToolVersion,
-		Created:       start.UTC(),
+		Created:       d.start.UTC(),
 		Database:      d.database,
 		ServerVersion: d.serverVersion,
 		Encoding:      d.encoding,
-		Attrs:         map[string]string{"snapshot": snap},
+		Attrs:         map[string]string{"snapshot": d.snapshot},
 	}, format.WriterOptions{Codec: opts.Codec, Level: opts.Level, Concurrency: max(opts.Jobs, 1)})
 	if err != nil {
 		return fmt.Errorf("dump: start archive: %w", err)
@@ -84,41 +59,91 @@ func Run(ctx context.Context, opts Options) error {
 			aw.Abort()
 		}
 	}()
-	for _, e := range p.entries {
-		if err := aw.AddEntry(e); err != nil {
-			return fmt.Errorf("dump: write entry %d (%s %s): %w", e.ID, e.Kind, e.Name, err)
-		}
-	}
-	d.progress(Event{Kind: EventEntries, Entries: len(p.entries)})
-
-	if opts.Jobs <= 1 {
-		err = d.copyAll(ctx, leader.PgConn(), 0, p.tables, aw, false)
-	} else {
-		tables := p.tables
-		if d.version >= 140000 { // TID range scans
-			if err := d.measure(ctx, leader.PgConn(), tables); err != nil {
-				return err
-			}
-			minPart := int64(opts.SplitPages)
-			if minPart == 0 {
-				minPart = minSplitPages
-			}
-			tables = split(tables, opts.Jobs, minPart)
-		}
-		err = d.parallel(ctx, tables, aw)
-	}
-	if err != nil {
+	if err := d.write(ctx, leader, p, aw); err != nil {
 		return err
 	}
 	closed = true
 	if err := aw.Close(); err != nil {
 		return fmt.Errorf("dump: finish archive: %w", err)
 	}
-	// The transaction only read; ending it cleanly releases the locks now.
+	if err := d.commit(ctx, leader); err != nil {
+		return err
+	}
+	d.progress(Event{Kind: EventDone, Rows: d.rows.Load(), Bytes: d.bytes.Load(), Elapsed: time.Since(d.start)})
+	return nil
+}
+
+func newDumper(opts *Options) *dumper {
+	d := &dumper{opts: opts, start: time.Now(), blockSize: opts.BlockSize}
+	if d.blockSize == 0 {
+		d.blockSize = DefaultBlockSize
+	}
+	return d
+}
+
+// prepare opens the leader's transaction, reads the catalog (the
+// database's own objects first, with LoadDatabase), locks the tables,
+// exports or adopts the snapshot and plans the archive.
+func (d *dumper) prepare(ctx context.Context, leader *pgx.Conn) (*plan, error) {
+	snap, err := d.begin(ctx, leader)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := d.opts.Load(ctx, leader)
+	if err != nil {
+		return nil, fmt.Errorf("dump: read catalog: %w", err)
+	}
+	if d.opts.LoadDatabase != nil {
+		own, err := d.opts.LoadDatabase(ctx, leader)
+		if err != nil {
+			return nil, fmt.Errorf("dump: read database properties: %w", err)
+		}
+		objs = prepend(own, objs)
+	}
+	if err := d.lockTables(ctx, leader.PgConn(), lockTargets(objs)); err != nil {
+		return nil, err
+	}
+	if snap == "" {
+		if err := leader.QueryRow(ctx, "SELECT pg_catalog.pg_export_snapshot()").Scan(&snap); err != nil {
+			return nil, fmt.Errorf("dump: export snapshot: %w", err)
+		}
+	}
+	d.snapshot = snap
+	d.progress(Event{Kind: EventSnapshot, Snapshot: snap})
+	return makePlan(objs, d.opts)
+}
+
+// write adds the plan's entries to aw, then copies the tables' data.
+func (d *dumper) write(ctx context.Context, leader *pgx.Conn, p *plan, aw *format.Writer) error {
+	for _, e := range p.entries {
+		if err := aw.AddEntry(e); err != nil {
+			return fmt.Errorf("dump: write entry %d (%s %s): %w", e.ID, e.Kind, e.Name, err)
+		}
+	}
+	d.progress(Event{Kind: EventEntries, Entries: len(p.entries)})
+	if d.opts.Jobs <= 1 {
+		return d.copyAll(ctx, leader.PgConn(), 0, p.tables, aw, false)
+	}
+	tables := p.tables
+	if d.version >= 140000 { // TID range scans
+		if err := d.measure(ctx, leader.PgConn(), tables); err != nil {
+			return err
+		}
+		minPart := int64(d.opts.SplitPages)
+		if minPart == 0 {
+			minPart = minSplitPages
+		}
+		tables = split(tables, d.opts.Jobs, minPart)
+	}
+	return d.parallel(ctx, tables, aw)
+}
+
+// commit ends the leader's transaction, which only read: ending it
+// cleanly releases the locks now.
+func (d *dumper) commit(ctx context.Context, leader *pgx.Conn) error {
 	if _, err := leader.PgConn().Exec(ctx, "COMMIT").ReadAll(); err != nil {
 		return fmt.Errorf("dump: end transaction: %w", err)
 	}
-	d.progress(Event{Kind: EventDone, Rows: d.rows.Load(), Bytes: d.bytes.Load(), Elapsed: time.Since(start)})
 	return nil
 }
 

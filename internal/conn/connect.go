@@ -49,6 +49,14 @@ func (c *Connector) Replication(mode ReplicationMode) *Connector {
 	return &Connector{base: pc, prompt: c.prompt, pw: c.pw}
 }
 
+// ForDatabase returns a Connector to database db, with everything else as
+// this one's, that shares this one's remembered password.
+func (c *Connector) ForDatabase(db string) *Connector {
+	pc := c.base.Copy()
+	pc.Database = db
+	return &Connector{base: pc, prompt: c.prompt, pw: c.pw}
+}
+
 // Connect opens a pgconn connection. If the server demands a password and
 // none is known, it prompts (once per Connector) and retries once.
 func (c *Connector) Connect(ctx context.Context) (*pgconn.PgConn, error) {
