@@ -106,8 +106,8 @@ large object; extensions are dumped otherwise only when everything is.
 out.
 
 --filter FILE reads pg_dump 17's filter file ("-" is stdin): one rule a
-line, "include table|table_and_children|schema PATTERN" or "exclude
-table|table_and_children|table_data|table_data_and_children|schema
+line, "include table|table_and_children|schema|extension PATTERN" or
+"exclude table|table_and_children|table_data|table_data_and_children|schema
 PATTERN", the same as the flags; # starts a comment.
 
 --where 'TABLE:CONDITION', which pg_dump lacks, dumps only the rows of the

@@ -49,6 +49,8 @@ func (o *dumpOptions) addFilters(rules []schema.FilterRule) error {
 			into = &o.tablesAndChildren
 		case r.Include && r.Object == schema.FilterSchema:
 			into = &o.schemas
+		case r.Include && r.Object == schema.FilterExtension:
+			into = &o.extensions
 		case !r.Include && r.Object == schema.FilterTable:
 			into = &o.excludeTables
 		case !r.Include && r.Object == schema.FilterTableAndChildren:
@@ -60,7 +62,7 @@ func (o *dumpOptions) addFilters(rules []schema.FilterRule) error {
 		case !r.Include && r.Object == schema.FilterSchema:
 			into = &o.excludeSchemas
 		case r.Object == schema.FilterExtension, r.Include && r.Object == schema.FilterForeignData:
-			// pg_dump takes these (--extension, --exclude-extension,
+			// pg_dump takes these (--exclude-extension,
 			// --include-foreign-data); pgark dump has no such selection.
 			return r.Errorf(`%s filter for "%s" is not supported by pgark dump yet`, r.Command(), r.Object)
 		default:
