@@ -121,7 +121,8 @@ const (
 	// the tables locked and the snapshot (Event.Snapshot) exported or
 	// adopted. Nothing has been written yet.
 	EventSnapshot EventKind = iota + 1
-	// EventEntries: all Event.Entries entries are written.
+	// EventEntries: all Event.Entries entries are written; Event.Tables
+	// tables (or parts of split tables) are to be copied.
 	EventEntries
 	// EventTableStart: a worker begins to copy Event.Table.
 	EventTableStart
@@ -140,6 +141,7 @@ type Event struct {
 	Snapshot string
 	Database string
 	Entries  int
+	Tables   int
 	Table    string // quoted, qualified
 	Part     string // "part 2 of 8" for a part of a split table, else ""
 	Worker   int    // 0 for the leader, 1.. for workers

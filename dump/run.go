@@ -115,17 +115,8 @@ func (d *dumper) prepare(ctx context.Context, leader *pgx.Conn) (*plan, error) {
 
 // write adds the plan's entries to aw, then copies the tables' data.
 func (d *dumper) write(ctx context.Context, leader *pgx.Conn, p *plan, aw *format.Writer) error {
-	for _, e := range p.entries {
-		if err := aw.AddEntry(e); err != nil {
-			return fmt.Errorf("dump: write entry %d (%s %s): %w", e.ID, e.Kind, e.Name, err)
-		}
-	}
-	d.progress(Event{Kind: EventEntries, Entries: len(p.entries)})
-	if d.opts.Jobs <= 1 {
-		return d.copyAll(ctx, leader.PgConn(), 0, p.tables, aw, false)
-	}
 	tables := p.tables
-	if d.version >= 140000 { // TID range scans
+	if d.opts.Jobs > 1 && d.version >= 140000 { // TID range scans
 		if err := d.measure(ctx, leader.PgConn(), tables); err != nil {
 			return err
 		}
@@ -134,6 +125,15 @@ func (d *dumper) write(ctx context.Context, leader *pgx.Conn, p *plan, aw *forma
 			minPart = minSplitPages
 		}
 		tables = split(tables, d.opts.Jobs, minPart)
+	}
+	for _, e := range p.entries {
+		if err := aw.AddEntry(e); err != nil {
+			return fmt.Errorf("dump: write entry %d (%s %s): %w", e.ID, e.Kind, e.Name, err)
+		}
+	}
+	d.progress(Event{Kind: EventEntries, Entries: len(p.entries), Tables: len(tables)})
+	if d.opts.Jobs <= 1 {
+		return d.copyAll(ctx, leader.PgConn(), 0, tables, aw, false)
 	}
 	return d.parallel(ctx, tables, aw)
 }

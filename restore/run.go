@@ -51,6 +51,10 @@ type Options struct {
 	// (-v). Both are called from one goroutine at a time.
 	OnError func(*EntryError)
 	Verbose func(msg string)
+	// Progress, if set, is told how far the restore is after each entry
+	// run and each unit of data loaded, from any goroutine, one call at a
+	// time.
+	Progress func(Progress)
 }
 
 // Target is where a restore goes: a database (DB) or a psql script
@@ -136,6 +140,13 @@ func (r *Result) String() string {
 	return b.String()
 }
 
+// Progress is how far a restore is.
+type Progress struct {
+	Entries, EntriesDone int // selected entries, and those run
+	Blocks, BlocksLoaded int // data blocks, and those loaded
+	Rows                 uint64
+}
+
 // entryState is what the tracker knows of one selected entry.
 type entryState struct {
 	e            *format.Entry
@@ -147,6 +158,7 @@ type entryState struct {
 
 // tracker records progress; safe for concurrent use.
 type tracker struct {
+	progress func(Progress) // called with mu held
 	mu       sync.Mutex
 	order    []*entryState
 	byID     map[uint32]*entryState
@@ -184,6 +196,14 @@ func (t *tracker) ran(id uint32) {
 	if st := t.byID[id]; st != nil && !st.ran {
 		st.ran = true
 		t.res.EntriesDone++
+		t.report()
+	}
+}
+
+func (t *tracker) report() {
+	if t.progress != nil {
+		t.progress(Progress{Entries: t.res.Entries, EntriesDone: t.res.EntriesDone,
+			Blocks: t.res.Blocks, BlocksLoaded: t.res.BlocksLoaded, Rows: t.res.Rows})
 	}
 }
 
@@ -195,6 +215,7 @@ func (t *tracker) loaded(u Unit) {
 	}
 	t.res.BlocksLoaded += len(u.Blocks)
 	t.res.Rows += u.Rows()
+	t.report()
 }
 
 func (t *tracker) failed(err *EntryError) {
@@ -268,7 +289,9 @@ func newRunner(info format.Info, t Target, opts Options) (*runner, error) {
 	if opts.SingleTransaction {
 		opts.ExitOnError = true
 	}
-	return &runner{opts: opts, info: info, target: t, track: newTracker()}, nil
+	r := &runner{opts: opts, info: info, target: t, track: newTracker()}
+	r.track.progress = opts.Progress
+	return r, nil
 }
 
 func (r *runner) verbose(format string, args ...any) {

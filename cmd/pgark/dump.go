@@ -381,6 +381,7 @@ func runDump(ctx context.Context, o *dumpOptions, args []string) error {
 	if opts.Connector, err = o.conn.Connector(ctx); err != nil {
 		return fmt.Errorf("dump: %w", err)
 	}
+	var bar *progressBar
 	if o.verbose {
 		var mu sync.Mutex // events come from several workers
 		opts.Progress = func(e dump.Event) {
@@ -388,22 +389,27 @@ func runDump(ctx context.Context, o *dumpOptions, args []string) error {
 			defer mu.Unlock()
 			fmt.Fprintf(o.stderr, "pgark: dump: %s\n", e)
 		}
+	} else if bar = newProgressBar(o.stderr, false); bar != nil {
+		opts.Progress = bar.dumpProgress()
 	}
 	if o.file == "" || o.file == "-" {
 		bw := bufio.NewWriterSize(o.stdout, 1<<20)
 		opts.Out = bw
-		if err := dump.Run(ctx, opts); err != nil {
-			return err
+		err := dump.Run(ctx, opts)
+		if err == nil {
+			if err = bw.Flush(); err != nil {
+				err = fmt.Errorf("dump: write stdout: %w", err)
+			}
 		}
-		if err := bw.Flush(); err != nil {
-			return fmt.Errorf("dump: write stdout: %w", err)
-		}
-		return nil
+		bar.finish(err == nil)
+		return err
 	}
-	return writeFileAtomic(o.file, func(w io.Writer) error {
+	err = writeFileAtomic(o.file, func(w io.Writer) error {
 		opts.Out = w
 		return dump.Run(ctx, opts)
 	})
+	bar.finish(err == nil)
+	return err
 }
 
 // writeFileAtomic runs write on a temporary file in path's directory, then

@@ -232,10 +232,17 @@ func runRestore(ctx context.Context, o *restoreOptions, args []string) error {
 		return restoreList(ctx, o, in)
 	}
 
-	opts.OnError = func(e *restore.EntryError) { fmt.Fprintf(o.stderr, "pgark: error: %v\n", e) }
+	var bar *progressBar
 	if o.verbose {
 		opts.Verbose = func(msg string) { fmt.Fprintf(o.stderr, "pgark: %s\n", msg) }
+	} else if o.file == "" {
+		bar = newProgressBar(o.stderr, false)
+		if bar != nil {
+			opts.Progress = bar.restoreProgress()
+		}
 	}
+	errOut := bar.writer(o.stderr)
+	opts.OnError = func(e *restore.EntryError) { fmt.Fprintf(errOut, "pgark: error: %v\n", e) }
 	var target restore.Target
 	var out *os.File // the script file, removed if the restore fails
 	switch {
@@ -261,6 +268,7 @@ func runRestore(ctx context.Context, o *restoreOptions, args []string) error {
 	} else {
 		res, err = restore.RunStream(ctx, in.stream, target, opts)
 	}
+	bar.finish(err == nil)
 	if out != nil {
 		if cerr := out.Close(); cerr != nil && err == nil {
 			err = fmt.Errorf("write %s: %w", o.file, cerr)
