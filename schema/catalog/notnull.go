@@ -22,7 +22,10 @@ func (f *features) notNullConstraints() bool { return f.atLeast(180000) }
 //     column, with its name when it is not the default one
 //     (<table>_<column>_not_null) and NO INHERIT;
 //   - one the table only inherits is left to INHERITS, which brings it
-//     with its parent's name: writing it would make it local;
+//     with its parent's name: writing it would make it local; but a
+//     partition's is written, with its parent's name, since a partition
+//     is created alone and ATTACH PARTITION wants its columns NOT NULL
+//     (and makes the constraint inherited);
 //   - a NOT VALID one is left off the column (the rows may hold NULLs) and
 //     becomes a constraint object of its own, added after the data.
 func (r *relReader) notNulls(ctx context.Context) error {
@@ -35,7 +38,7 @@ func (r *relReader) notNulls(ctx context.Context) error {
 		JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = co.conkey[1]
 		JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-		WHERE `+userRelation(`'r'`)+` AND co.contype = 'n'
+		WHERE `+userRelation(`'r', 'p'`)+` AND co.contype = 'n'
 		ORDER BY co.conrelid, a.attnum`)
 	if err != nil {
 		return fmt.Errorf("catalog: read not-null constraints: %w", err)
@@ -61,7 +64,7 @@ func (r *relReader) notNulls(ctx context.Context) error {
 			return fmt.Errorf("not-null constraint %q of %s names column %q, which was not read", name, t.def.Qualified(), column)
 		}
 		switch {
-		case !local:
+		case !local && !t.partition:
 			c.NotNull = false
 		case !valid:
 			c.NotNull = false
