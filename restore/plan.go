@@ -207,10 +207,14 @@ func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan
 
 // task is an entry of a parallel phase with what it waits for.
 type task struct {
-	e     *format.Entry
-	deps  []int    // indexes of the tasks it waits for
-	locks []uint32 // table entries it locks exclusively
+	e      *format.Entry
+	deps   []int    // indexes of the tasks it waits for
+	locks  []uint32 // table entries it locks exclusively
+	shared []uint32 // table entries it locks in a shared mode (an index build)
 }
+
+// tables are the table entries the task works on, whatever the lock.
+func (t *task) tables() []uint32 { return append(slices.Clone(t.locks), t.shared...) }
 
 // newTasks orders list (entries of one parallel phase, in archive order)
 // for the scheduler. A task waits for the tasks it depends on, directly or
@@ -219,7 +223,10 @@ type task struct {
 // does (identify_locking_dependencies), every entry but an index is taken
 // to lock the tables it depends on exclusively (ALTER TABLE ... ADD
 // CONSTRAINT, CREATE TRIGGER), so two such entries on one table never run
-// at once, while the indexes of a table build together.
+// at once, while the indexes of a table build together: CREATE INDEX takes
+// a SHARE lock, which only the exclusive entries conflict with. Knowing
+// both, the scheduler never hands a worker an entry that would wait on
+// the server for a lock another worker holds.
 func newTasks(byID map[uint32]*format.Entry, list []*format.Entry) []*task {
 	index := make(map[uint32]int, len(list))
 	for i, e := range list {
@@ -266,7 +273,11 @@ func newTasks(byID map[uint32]*format.Entry, list []*format.Entry) []*task {
 		// A task can only wait for an earlier one: archive order is
 		// dependency order, and this keeps the scheduler free of cycles.
 		t.deps = slices.DeleteFunc(t.deps, func(j int) bool { return j >= i })
-		if e.Kind != kindIndex && e.Kind != kindComment {
+		switch e.Kind {
+		case kindComment:
+		case kindIndex:
+			t.shared = tableLocks(byID, e)
+		default:
 			t.locks = tableLocks(byID, e)
 		}
 		tasks[i] = t

@@ -129,6 +129,7 @@ func TestTasks(t *testing.T) {
 	}
 	assert.Equal(t, []uint32{2}, byID[9].locks, "a constraint locks its table")
 	assert.Empty(t, byID[10].locks, "indexes of one table build together")
+	assert.Equal(t, []uint32{3}, byID[10].shared, "with a shared lock, which a constraint's conflicts with")
 	assert.Empty(t, byID[11].locks)
 	assert.Equal(t, []uint32{2, 3}, byID[12].locks, "a foreign key locks both tables")
 	assert.Equal(t, []int{0}, byID[12].deps, "and waits for the key it references")
@@ -164,4 +165,28 @@ func TestLargeObjectEntries(t *testing.T) {
 	assert.Equal(t, PhaseData, PhaseOf(blobs))
 	assert.False(t, hasTriggers(blobs), "--disable-triggers has no table to touch")
 	assert.True(t, hasTriggers(data))
+}
+
+func TestPickTask(t *testing.T) {
+	tasks := []*task{
+		{locks: []uint32{1}},  // 0: a constraint on small table 1
+		{shared: []uint32{2}}, // 1: an index on big table 2
+		{shared: []uint32{2}}, // 2: another
+		{locks: []uint32{2}},  // 3: a constraint on 2
+		{},                    // 4: no table
+	}
+	weight := []int64{10, 1000, 1000, 1000, 0}
+	h := &heldLocks{exclusive: map[uint32]int{}, shared: map[uint32]int{}}
+	// pick returns a position in the ready list.
+	assert.Equal(t, 1, h.pick([]int{0, 1, 2, 3, 4}, tasks, weight), "the biggest table first, archive order on ties")
+	h.take(tasks[1], 1)
+	assert.Equal(t, 1, h.pick([]int{0, 2, 3, 4}, tasks, weight), "indexes of one table build together")
+	h.take(tasks[2], 1)
+	assert.Equal(t, 0, h.pick([]int{0, 3, 4}, tasks, weight), "a constraint waits while the table's indexes build")
+	h.take(tasks[1], -1)
+	h.take(tasks[2], -1)
+	assert.Equal(t, 1, h.pick([]int{0, 3, 4}, tasks, weight), "then goes")
+	h.take(tasks[3], 1)
+	assert.Equal(t, -1, h.pick([]int{1, 2}, tasks, weight), "no index build while a constraint holds the table")
+	assert.Equal(t, 1, h.pick([]int{1, 4}, tasks, weight))
 }

@@ -154,6 +154,7 @@ type entryState struct {
 	hasSQL       bool // it has statements to run
 	blocks       int
 	blocksLoaded int
+	bytes        int64 // of the blocks loaded (COPY text)
 }
 
 // tracker records progress; safe for concurrent use.
@@ -212,10 +213,31 @@ func (t *tracker) loaded(u Unit) {
 	defer t.mu.Unlock()
 	if st := t.byID[u.Entry.ID]; st != nil {
 		st.blocksLoaded += len(u.Blocks)
+		for _, b := range u.Blocks {
+			st.bytes += int64(b.Raw)
+		}
 	}
 	t.res.BlocksLoaded += len(u.Blocks)
 	t.res.Rows += u.Rows()
 	t.report()
+}
+
+// tableBytes is how much data was loaded into each table, by TABLE entry.
+func (t *tracker) tableBytes(byID map[uint32]*format.Entry) map[uint32]int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[uint32]int64{}
+	for _, st := range t.order {
+		if st.bytes == 0 {
+			continue
+		}
+		for _, d := range st.e.Deps {
+			if te := byID[d]; te != nil && te.Kind == kindTable {
+				out[d] += st.bytes
+			}
+		}
+	}
+	return out
 }
 
 func (t *tracker) failed(err *EntryError) {
@@ -615,16 +637,25 @@ func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) er
 
 // schedule runs list (a parallel phase, archive order) on the workers:
 // each entry starts once the entries it waits for are done and no running
-// entry locks one of its tables.
+// entry holds a conflicting lock on one of its tables. Of the entries that
+// can start, those on the tables with the most data go first (ties in
+// archive order): a big table's index builds are the longest tasks, and
+// starting them first lets the small tables' entries fill the other
+// workers meanwhile instead of leaving the big ones for last.
 func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[uint32]*format.Entry) error {
 	if len(list) == 0 {
 		return nil
 	}
 	tasks := newTasks(byID, list)
+	sizes := r.track.tableBytes(byID)
+	weight := make([]int64, len(tasks))
 	waiting := make([]int, len(tasks))
 	dependents := make([][]int, len(tasks))
 	var ready []int
 	for i, t := range tasks {
+		for _, id := range t.tables() {
+			weight[i] = max(weight[i], sizes[id])
+		}
 		waiting[i] = len(t.deps)
 		for _, d := range t.deps {
 			dependents[d] = append(dependents[d], i)
@@ -640,26 +671,18 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 	}
 	done := make(chan finished)
 	idle := slices.Clone(r.workers)
-	locked := map[uint32]int{}
+	held := &heldLocks{exclusive: map[uint32]int{}, shared: map[uint32]int{}}
 	running, remaining := 0, len(tasks)
 	var stopErr error
 	for remaining > 0 {
 		for stopErr == nil && len(idle) > 0 {
-			pick := -1
-			for k, i := range ready {
-				if !slices.ContainsFunc(tasks[i].locks, func(id uint32) bool { return locked[id] > 0 }) {
-					pick = k
-					break
-				}
-			}
+			pick := held.pick(ready, tasks, weight)
 			if pick < 0 {
 				break
 			}
 			i := ready[pick]
 			ready = slices.Delete(ready, pick, pick+1)
-			for _, id := range tasks[i].locks {
-				locked[id]++
-			}
+			held.take(tasks[i], 1)
 			s := idle[len(idle)-1]
 			idle = idle[:len(idle)-1]
 			running++
@@ -677,9 +700,7 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 		running--
 		remaining--
 		idle = append(idle, f.s)
-		for _, id := range tasks[f.i].locks {
-			locked[id]--
-		}
+		held.take(tasks[f.i], -1)
 		for _, j := range dependents[f.i] {
 			if waiting[j]--; waiting[j] == 0 {
 				k, _ := slices.BinarySearch(ready, j)
@@ -694,6 +715,46 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 		}
 	}
 	return stopErr
+}
+
+// heldLocks counts the table locks the running tasks hold.
+type heldLocks struct{ exclusive, shared map[uint32]int }
+
+// take adds (n = 1) or releases (n = -1) t's locks.
+func (h *heldLocks) take(t *task, n int) {
+	for _, id := range t.locks {
+		h.exclusive[id] += n
+	}
+	for _, id := range t.shared {
+		h.shared[id] += n
+	}
+}
+
+func (h *heldLocks) conflicts(t *task) bool {
+	for _, id := range t.locks {
+		if h.exclusive[id] > 0 || h.shared[id] > 0 {
+			return true
+		}
+	}
+	for _, id := range t.shared {
+		if h.exclusive[id] > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// pick returns the position in ready (task indexes, ascending) of the
+// task to start: of those whose locks do not conflict, the heaviest,
+// the first on ties; -1 if none can start.
+func (h *heldLocks) pick(ready []int, tasks []*task, weight []int64) int {
+	pick := -1
+	for k, i := range ready {
+		if !h.conflicts(tasks[i]) && (pick < 0 || weight[i] > weight[ready[pick]]) {
+			pick = k
+		}
+	}
+	return pick
 }
 
 // finalPhases runs post-data, privileges and materialized view refreshes.
