@@ -43,8 +43,16 @@ type Options struct {
 	ExitOnError       bool // -e: stop at the first failed statement
 	DisableTriggers   bool // --disable-triggers: ALTER TABLE ... DISABLE TRIGGER ALL around the data
 	// NoTablespaces (--no-tablespaces) creates everything in the
-	// database's default tablespace: no SET default_tablespace.
+	// database's default tablespace: no SET default_tablespace, no
+	// TABLESPACE clause on CREATE DATABASE, and no tablespace of a
+	// cluster archive's globals.
 	NoTablespaces bool
+	// Role (--role) is set with SET ROLE in every session before anything
+	// runs, as pg_restore --role does: the restore has that role's
+	// privileges, and what it creates belongs to it.
+	Role string
+	// Cluster says what of a cluster archive to restore (see cluster.go).
+	Cluster ClusterOptions
 
 	// OnError is told of each failed entry as it happens (the restore goes
 	// on unless ExitOnError). Verbose, if set, is told what is being done
@@ -67,6 +75,7 @@ type Target struct {
 
 // EntryError is a failed entry: what was run and what the server said.
 type EntryError struct {
+	Database  string // the database of a cluster archive's entry; "" otherwise
 	ID        uint32
 	Kind      string
 	Schema    string
@@ -78,6 +87,9 @@ type EntryError struct {
 
 func (e *EntryError) Error() string {
 	var b strings.Builder
+	if e.Database != "" {
+		fmt.Fprintf(&b, "database %s: ", e.Database)
+	}
 	fmt.Fprintf(&b, "entry %d %s %s", e.ID, e.Kind, describe(e.Schema, e.Name))
 	if e.Block >= 0 {
 		fmt.Fprintf(&b, " data block %d", e.Block)
@@ -293,6 +305,13 @@ type runner struct {
 	cancel context.CancelCauseFunc
 	fatal  error // first error that stops the restore
 	fmu    sync.Mutex
+
+	// db is the archive's DATABASE entry, which -C runs to create the
+	// database; nil if it has none (archives of older pgark versions).
+	db *format.Entry
+	// connectTo is a database that exists, to restore into (a cluster
+	// archive's postgres or template1): a script connects to it.
+	connectTo string
 }
 
 func newRunner(info format.Info, t Target, opts Options) (*runner, error) {
@@ -361,7 +380,7 @@ func (r *runner) dial(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := newConnSession(ctx, c, r.info)
+	s, err := newConnSession(ctx, c, r.info, r.opts.Role)
 	if err != nil {
 		return nil, err
 	}
@@ -377,14 +396,20 @@ func (r *runner) setup(ctx context.Context, workers int) error {
 		if err != nil {
 			return err
 		}
-		_ = s.write("--\n-- pgark restore script of database ", oneLine(r.info.Database), "\n--\n\n")
+		if r.info.Database == "" {
+			_ = s.write("--\n-- pgark restore script of a cluster's globals\n--\n\n")
+		} else {
+			_ = s.write("--\n-- pgark restore script of database ", oneLine(r.info.Database), "\n--\n\n")
+		}
 		if r.opts.Create {
 			if err := r.createDatabase(ctx, s); err != nil {
 				return err
 			}
 			_ = s.write("\\connect -reuse-previous=on ", psqlConnArg(r.info.Database), "\n\n")
+		} else if r.connectTo != "" {
+			_ = s.write("\\connect -reuse-previous=on ", psqlConnArg(r.connectTo), "\n\n")
 		}
-		_ = s.write(sessionSQL(r.info.Encoding), "\n")
+		_ = s.write(sessionSQL(r.info.Encoding, r.opts.Role), "\n")
 		r.main = s
 		r.workers = []*session{s}
 	} else {
@@ -400,6 +425,8 @@ func (r *runner) setup(ctx context.Context, workers int) error {
 				return err
 			}
 			r.dialDB = r.info.Database
+		} else if r.connectTo != "" {
+			r.dialDB = r.connectTo
 		}
 		s, err := r.dial(ctx)
 		if err != nil {
@@ -440,8 +467,19 @@ func (r *runner) createDatabase(ctx context.Context, s *session) error {
 		}
 	}
 	r.verbose("creating database %s", r.info.Database)
-	if err := s.exec(ctx, "CREATE DATABASE "+db+";"); err != nil {
+	create := "CREATE DATABASE " + db + ";"
+	if r.db != nil {
+		create = r.databaseCreate(r.db)
+	}
+	if err := s.exec(ctx, create); err != nil {
 		return fmt.Errorf("create database %s: %w", r.info.Database, err)
+	}
+	if r.db != nil {
+		if own := r.opts.ownerSQL(r.db); own != "" {
+			if err := s.exec(ctx, own); err != nil {
+				return fmt.Errorf("give database %s its owner: %w", r.info.Database, err)
+			}
+		}
 	}
 	return nil
 }
@@ -804,15 +842,27 @@ func (r *runner) end(ctx context.Context, err error, complete bool) (*Result, er
 // says what was and was not done; the error is nil only when every
 // selected entry was restored without error.
 func Run(ctx context.Context, ar *format.Reader, t Target, opts Options) (*Result, error) {
-	entries := ar.Entries()
-	plan, err := NewPlan(entries, ar.Blocks(), opts)
+	if ar.Info().Cluster {
+		return runCluster(ctx, ar, t, opts)
+	}
+	return runEntries(ctx, ar, ar.Info(), ar.Entries(), ar.Blocks(), t, opts, "")
+}
+
+// runEntries restores entries (with their blocks) of ar: the whole of an
+// archive of one database, or one database of a cluster archive, with info
+// describing it. connectTo names a database that exists, to restore into
+// instead of the target's (without -C).
+func runEntries(ctx context.Context, ar *format.Reader, info format.Info, entries []format.Entry, blocks []format.Block,
+	t Target, opts Options, connectTo string) (*Result, error) {
+	plan, err := NewPlan(entries, blocks, opts)
 	if err != nil {
 		return &Result{}, err
 	}
-	r, err := newRunner(ar.Info(), t, opts)
+	r, err := newRunner(info, t, opts)
 	if err != nil {
 		return &Result{}, err
 	}
+	r.db, r.connectTo = databaseEntry(entries), connectTo
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	r.cancel = cancel

@@ -119,6 +119,9 @@ func (s *selector) selects(e *format.Entry) bool {
 
 // selectsAlone is the part of the selection that needs no other entry.
 func (o *Options) selectsAlone(e *format.Entry) bool {
+	if o.skipsDatabaseEntry(e) {
+		return false
+	}
 	if o.NoACL && e.Kind == kindACL {
 		return false
 	}

@@ -33,9 +33,13 @@ type session struct {
 }
 
 // sessionSQL is what every restore session runs first (as pg_restore's
-// scripts do), for an archive in encoding enc.
-func sessionSQL(enc string) string {
+// scripts do), for an archive in encoding enc; with a role, SET ROLE
+// first (pg_restore --role).
+func sessionSQL(enc, role string) string {
 	var b strings.Builder
+	if role != "" {
+		b.WriteString("SET ROLE " + schema.Ident(role) + ";\n")
+	}
 	if enc != "" {
 		b.WriteString("SET client_encoding TO " + schema.Literal(enc) + ";\n")
 	}
@@ -51,9 +55,9 @@ func sessionSQL(enc string) string {
 // closeTimeout bounds how long closing a connection may take.
 const closeTimeout = 5 * time.Second
 
-func newConnSession(ctx context.Context, c *pgconn.PgConn, info format.Info) (*session, error) {
+func newConnSession(ctx context.Context, c *pgconn.PgConn, info format.Info, role string) (*session, error) {
 	s := &session{conn: c}
-	if err := s.exec(ctx, sessionSQL(info.Encoding)); err != nil {
+	if err := s.exec(ctx, sessionSQL(info.Encoding, role)); err != nil {
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), closeTimeout)
 		defer cancel()
 		c.Close(cctx)

@@ -101,6 +101,9 @@ func RunStream(ctx context.Context, rd io.Reader, t Target, opts Options) (*Resu
 		return &Result{}, fmt.Errorf("read archive: %w", err)
 	}
 	info := *sc.Record().Info
+	if info.Cluster {
+		return &Result{}, ErrClusterStream
+	}
 	r, err := newRunner(info, t, opts)
 	if err != nil {
 		return &Result{}, err
@@ -113,6 +116,12 @@ func RunStream(ctx context.Context, rd io.Reader, t Target, opts Options) (*Resu
 }
 
 func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error) {
+	// The archive's first entry is its DATABASE entry, which -C needs
+	// before anything else: read it before setting up, then go on from it.
+	peeked := sc.Next()
+	if rec := sc.Record(); peeked && rec.Kind == format.RecordEntry && rec.Entry.Kind == kindDatabase {
+		r.db = rec.Entry
+	}
 	if err := r.setup(ctx, r.opts.Jobs); err != nil {
 		return false, err
 	}
@@ -149,7 +158,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 		}
 	}
 	scanErr := func() error {
-		for sc.Next() {
+		for more := peeked; more; more = sc.Next() {
 			if err := ctx.Err(); err != nil {
 				return nil
 			}

@@ -235,6 +235,11 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 	if opts.Load == nil {
 		opts.Load = loadCatalog(catalog.Options{Select: sel, NoPublications: o.noPublications,
 			NoSubscriptions: o.noSubscriptions, NoSecurityLabels: o.noSecurityLabels})
+		// The database's own entries, which restore -C uses, unless -t or
+		// -n select objects (as pg_dump's include_everything).
+		if len(sel.Tables) == 0 && len(sel.Schemas) == 0 {
+			opts.LoadDatabase = loadDatabase
+		}
 	}
 	return opts, nil
 }

@@ -202,6 +202,7 @@ func newRootCmd(info buildInfo) *cobra.Command {
 	root.SetFlagErrorFunc(flagError)
 	root.AddCommand(
 		newDumpCmd(),
+		newDumpallCmd(),
 		newRestoreCmd(),
 		newListCmd(),
 		newVerifyCmd(),

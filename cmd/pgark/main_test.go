@@ -43,7 +43,7 @@ func pgarkCtx(t *testing.T, ctx context.Context, stdin io.Reader, args ...string
 	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
-var verbs = []string{"dump", "restore", "list", "verify", "basebackup", "receivewal", "archive-wal", "restore-wal", "recover", "version"}
+var verbs = []string{"dump", "dumpall", "restore", "list", "verify", "basebackup", "receivewal", "archive-wal", "restore-wal", "recover", "version"}
 
 var notBuiltVerbs = []string{}
 

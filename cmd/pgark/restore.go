@@ -43,6 +43,11 @@ type restoreOptions struct {
 	triggers, indexes, functions []string // -T, -I, -P
 	filters                      []string // --filter
 
+	// --role, and what a cluster archive restores (dumpall.go).
+	role              string
+	cluster           restore.ClusterOptions
+	tablespaceMapping []string
+
 	stdin          io.Reader
 	stdout, stderr io.Writer
 }
@@ -85,7 +90,22 @@ values, and their comments and privileges. It needs the archive as a file.
 
 --filter FILE reads pg_restore 17's filter file: one rule a line,
 "include table|schema|trigger|index|function NAME" or "exclude schema
-NAME", like the flags; # starts a comment. FILE "-" is stdin.`
+NAME", like the flags; # starts a comment. FILE "-" is stdin.
+
+--role ROLE runs SET ROLE ROLE in every session first, as pg_restore does.
+With -O, -x and --no-tablespaces, a role that is no superuser (a managed
+service's) can restore with -C: it creates the database, which it owns.
+
+A cluster archive (pgark dumpall) is restored from a file into the
+database -d names (postgres, say): the globals first (roles, their
+memberships and settings, tablespaces; a role that exists is altered, not
+created), then every database, created as -C creates one, with its
+encoding, locale, owner, settings, comment and privileges. A database that
+exists already (postgres, template1) is not created: its contents are
+restored into it, as pg_dumpall's script does. -g restores the globals
+alone, --no-roles leaves roles out (in every database too),
+--include-database NAME and --exclude-database NAME pick databases, and
+--tablespace-mapping OLD=NEW creates a tablespace located at OLD at NEW.`
 
 func newRestoreCmd() *cobra.Command {
 	o := &restoreOptions{}
@@ -130,6 +150,7 @@ func newRestoreCmd() *cobra.Command {
 	fs.BoolVarP(&o.list, "list", "l", false, "print summarized TOC of the archive")
 	fs.StringVarP(&o.useList, "use-list", "L", "", "use table of contents from this file for selecting output")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "verbose mode")
+	o.addClusterFlags(fs)
 	_ = fs.MarkHidden("no-acl")
 	return cmd
 }
@@ -176,6 +197,9 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		DisableTriggers:   o.disableTriggers,
 		Select: restore.Selection{Tables: o.tables, WholeTables: o.wholeTables, Schemas: o.schemas,
 			ExcludeSchemas: o.excludeSchemas, Triggers: o.triggers, Indexes: o.indexes, Functions: o.functions},
+	}
+	if err := o.clusterOptions(&opts); err != nil {
+		return usage(err.Error())
 	}
 	rules, err := readFilters("pgark restore", o.filters, o.stdin)
 	if err != nil {
