@@ -58,6 +58,10 @@ type Options struct {
 	SchemaOnly bool             // -s: no data-section entries, no REFRESH
 	DataOnly   bool             // -a: only TABLE DATA and SEQUENCE SET
 	Sections   []schema.Section // --section, repeatable; empty means all
+	// StatisticsOnly (--statistics-only) keeps only STATISTICS DATA
+	// objects. Those the loader returns are kept by -s and -a alike, as
+	// pg_dump 18 keeps them.
+	StatisticsOnly bool
 
 	NoOwner      bool // -O: entries carry no owner
 	NoPrivileges bool // -x: no ACL entries
@@ -101,6 +105,8 @@ func (o *Options) validate() error {
 		return fmt.Errorf("dump: invalid number of jobs %d", o.Jobs)
 	case o.SchemaOnly && o.DataOnly:
 		return errors.New("dump: options -s/--schema-only and -a/--data-only cannot be used together")
+	case o.StatisticsOnly && (o.SchemaOnly || o.DataOnly):
+		return errors.New("dump: option --statistics-only cannot be used with -s/--schema-only or -a/--data-only")
 	case o.BlockSize < 0 || o.BlockSize > format.MaxPayload:
 		return fmt.Errorf("dump: block size %d out of range 1..%d", o.BlockSize, format.MaxPayload)
 	}

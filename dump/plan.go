@@ -37,7 +37,8 @@ type plan struct {
 // decides: -s drops the data section and materialized view refreshes, -a
 // keeps only the data section, --section keeps the sections named (a
 // comment or ACL is in its target's section), -x and --no-comments drop
-// ACLs and comments. One difference, on purpose: -a keeps the refreshes
+// ACLs and comments; --statistics-only keeps only STATISTICS DATA, which
+// -s and -a keep. One difference, on purpose: -a keeps the refreshes
 // of populated materialized views. pg_dump drops them from both -s and -a,
 // so restoring a schema-only dump and then a data-only one leaves
 // materialized views empty; with pgark the data brings them back.
@@ -48,7 +49,11 @@ func (o *Options) wanted(obj *schema.Object) bool {
 		return false
 	}
 	sec := obj.Section()
+	stats := obj.Kind == schema.KindStatisticsData
 	switch {
+	case o.StatisticsOnly && !stats:
+		return false
+	case stats: // neither -s nor -a leaves them out
 	case o.SchemaOnly && (sec == schema.SectionData || obj.Kind == schema.KindMatViewData):
 		return false
 	case o.DataOnly && sec != schema.SectionData && obj.Kind != schema.KindMatViewData:

@@ -23,6 +23,7 @@ var (
 	kindACL         = string(schema.KindACL)
 	kindMatViewData = string(schema.KindMatViewData)
 	kindBlobs       = string(schema.KindBlobs)
+	kindStatistics  = string(schema.KindStatisticsData)
 )
 
 // Phase is when an entry runs. Phases run one after the other.
@@ -45,7 +46,9 @@ const (
 	// everything they might name exists, like pg_restore's ACL pass.
 	PhaseACL
 	// PhaseRefresh: REFRESH MATERIALIZED VIEW, last, once privileges are in
-	// place (pg_restore's post-ACL pass), by dependencies.
+	// place (pg_restore's post-ACL pass), by dependencies; and planner
+	// statistics (STATISTICS DATA, whatever their section), so that no
+	// CREATE INDEX or refresh run after them overwrites them.
 	PhaseRefresh
 )
 
@@ -63,7 +66,7 @@ func PhaseOf(e *format.Entry) Phase {
 	switch {
 	case e.Kind == kindACL:
 		return PhaseACL
-	case e.Kind == kindMatViewData:
+	case e.Kind == kindMatViewData, e.Kind == kindStatistics:
 		return PhaseRefresh
 	case e.Section == format.SectionData || e.Copy != "":
 		return PhaseData

@@ -29,6 +29,9 @@ type Options struct {
 	// NoComments (--no-comments) skips COMMENT entries.
 	NoComments bool
 	Select     Selection // -t, -n, -N, -T, -I, -P, --whole-table: entries by name
+	// NoStatistics (--no-statistics) skips STATISTICS DATA entries, and
+	// StatisticsOnly (--statistics-only) all others.
+	NoStatistics, StatisticsOnly bool
 
 	Clean    bool // -c: drop the selected objects (reverse order) before creating them
 	IfExists bool // --if-exists: DROP ... IF EXISTS with -c

@@ -74,7 +74,7 @@ var relationKinds = []string{"TABLE", "TABLE DATA", "VIEW", "FOREIGN TABLE", "MA
 
 // dependentKinds are the entries that take a comment's or a privilege's
 // place: they go with the object they depend on.
-var dependentKinds = []string{kindACL, kindComment, "SECURITY LABEL"}
+var dependentKinds = []string{kindACL, kindComment, "SECURITY LABEL", kindStatistics}
 
 // The parts of a table for WholeTables. A part of the first kinds is named
 // "table part" by pg_dump and depends on its table (a foreign key also on
@@ -105,9 +105,9 @@ func newSelector(opts *Options, entries []format.Entry) *selector {
 	return s
 }
 
-// selects reports whether e is to be restored: by -x and --no-comments,
-// by section (an entry of section none counts as pre-data), by the -L
-// list, and by name (Options.Select).
+// selects reports whether e is to be restored: by -x, --no-comments,
+// --no-statistics and --statistics-only, by section (an entry of section
+// none counts as pre-data), by the -L list, and by name (Options.Select).
 func (s *selector) selects(e *format.Entry) bool {
 	s.kinds[e.ID] = e.Kind
 	ok := s.o.selectsAlone(e) && s.byName(e)
@@ -126,6 +126,9 @@ func (o *Options) selectsAlone(e *format.Entry) bool {
 		return false
 	}
 	if o.NoComments && e.Kind == kindComment {
+		return false
+	}
+	if (o.NoStatistics && e.Kind == kindStatistics) || (o.StatisticsOnly && e.Kind != kindStatistics) {
 		return false
 	}
 	if len(o.Sections) > 0 {

@@ -63,6 +63,13 @@ const (
 	// KindBlobs is the contents of a group of large objects, which the
 	// dump reads in chunks (pg_dump's "BLOBS").
 	KindBlobs Kind = "BLOBS"
+	// KindStatisticsData restores a relation's planner statistics with
+	// pg_restore_relation_stats and pg_restore_attribute_stats (pg_dump
+	// 18's "STATISTICS DATA"), with a Ref of class ClassPgStatistic and
+	// the relation's OID. It is in the data section for a table, in
+	// post-data (PostData) for an index or a materialized view, whose
+	// refresh resets them: Sort makes it follow the refresh.
+	KindStatisticsData Kind = "STATISTICS DATA"
 	// KindTableAttach attaches a partition to its partitioned table
 	// (ALTER TABLE ... ATTACH PARTITION), with the partition's Ref.
 	KindTableAttach Kind = "TABLE ATTACH"
@@ -153,6 +160,7 @@ var kindInfo = map[Kind]struct {
 	KindTableData:       {SectionData, 30},
 	KindSequenceSet:     {SectionData, 31},
 	KindBlobs:           {SectionData, 32}, // PRIO_LARGE_OBJECT_DATA
+	KindStatisticsData:  {SectionData, 33}, // PRIO_STATISTICS_DATA_DATA
 	KindConstraint:      {SectionPostData, 40},
 	KindCheckConstraint: {SectionPostData, 40},
 	KindIndex:           {SectionPostData, 41},
@@ -258,6 +266,7 @@ const (
 	ClassPgSubscription uint32 = 6100
 	ClassPgEventTrigger uint32 = 3466
 	ClassPgDefaultACL   uint32 = 826
+	ClassPgStatistic    uint32 = 2619
 
 	// Shared catalogs: cluster globals and databases.
 	ClassPgAuthID     uint32 = 1260
@@ -303,6 +312,9 @@ type Object struct {
 	// LargeObjects are the OIDs of the large objects of a
 	// KindBlobMetadata or KindBlobs object, ascending.
 	LargeObjects []uint32
+	// PostData puts an object of a data-section kind in post-data (the
+	// STATISTICS DATA of an index or a materialized view).
+	PostData bool
 	// ID is the dump id Sort assigns: 1, 2, 3... in restore order.
 	ID int
 	// DepIDs are the IDs of the objects in the dump this one must follow,
@@ -338,6 +350,9 @@ type TableData struct {
 // Section is the object's section; comments and ACLs take their target's
 // (known once Sort has run).
 func (o *Object) Section() Section {
+	if o.PostData {
+		return SectionPostData
+	}
 	if o.section != SectionNone {
 		return o.section
 	}

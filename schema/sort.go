@@ -192,6 +192,15 @@ func buildGraph(objs []*Object, toShell map[shellDep]bool) []*node {
 			}
 		}
 	}
+	// A materialized view's statistics follow its refresh, which resets
+	// them.
+	for _, n := range nodes {
+		if n.obj.Kind == KindStatisticsData && len(n.obj.Deps) > 0 {
+			if d, ok := dataOf[resolve(n.obj.Deps[0])]; ok {
+				n.edges = append(n.edges, edge{to: d})
+			}
+		}
+	}
 	return nodes
 }
 

@@ -39,6 +39,9 @@ type dumpOptions struct {
 	snapshot               string
 	serializableDeferrable bool
 	verbose                bool
+	statistics             bool // --statistics, and its pg_dump 18 companions
+	noStatistics           bool
+	statisticsOnly         bool
 
 	// Selection by name, as pg_dump's.
 	tables, excludeTables                 []string // -t, -T
@@ -116,7 +119,16 @@ CONDITION, an SQL expression on their columns, is true, in the dump's
 snapshot; the tables' definitions are dumped whole. CONDITION runs with an
 empty search_path, so qualify what is not in pg_catalog; it is checked
 before anything is written. Several --where on one table are ANDed.
-Example: --where 'public.orders:created_at >= now() - interval ''30 days'''`
+Example: --where 'public.orders:created_at >= now() - interval ''30 days'''
+
+--statistics (pg_dump 18's, off by default) adds the planner statistics of
+tables, materialized views and indexes, read from pg_class and pg_stats, as
+STATISTICS DATA entries that call pg_restore_relation_stats and
+pg_restore_attribute_stats: tables' in the data section, indexes' and
+materialized views' in post-data. -s and -a keep them; --statistics-only
+dumps nothing else. Any source from PostgreSQL 13 on; restoring them needs a
+PostgreSQL 18 target (older ones lack the functions: restore
+--no-statistics skips them).`
 
 func newDumpCmd() *cobra.Command {
 	o := &dumpOptions{}
@@ -159,6 +171,9 @@ func newDumpCmd() *cobra.Command {
 	fs.StringArrayVar(&o.excludeDataAndChildren, "exclude-table-data-and-children", nil,
 		"like --exclude-table-data `PATTERN`, with the tables that inherit from them")
 	fs.BoolVar(&o.strictNames, "strict-names", false, "require each -t/-n pattern to match at least one object")
+	fs.BoolVar(&o.statistics, "statistics", false, "dump planner statistics too (PostgreSQL 18 restores them)")
+	fs.BoolVar(&o.noStatistics, "no-statistics", false, "do not dump statistics (the default)")
+	fs.BoolVar(&o.statisticsOnly, "statistics-only", false, "dump only the statistics, not the schema or data")
 	fs.StringArrayVar(&o.where, "where", nil, "dump only the rows of the tables TABLE matches for which CONDITION is true (`TABLE:CONDITION`)")
 	fs.StringArrayVarP(&o.extensions, "extension", "e", nil, "dump only the extensions matching `PATTERN`")
 	fs.BoolVar(&o.noPublications, "no-publications", false, "do not dump publications")
@@ -180,6 +195,14 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 		return usage("options -s/--schema-only and -a/--data-only cannot be used together")
 	case o.jobs < 1:
 		return usage("invalid number of parallel jobs")
+	case o.statistics && o.noStatistics:
+		return usage("options --statistics and --no-statistics cannot be used together")
+	case o.statisticsOnly && o.noStatistics:
+		return usage("options --statistics-only and --no-statistics cannot be used together")
+	case o.statisticsOnly && o.schemaOnly:
+		return usage("options -s/--schema-only and --statistics-only cannot be used together")
+	case o.statisticsOnly && o.dataOnly:
+		return usage("options -a/--data-only and --statistics-only cannot be used together")
 	}
 	switch strings.ToLower(o.format) {
 	case "", "c", "custom":
@@ -197,6 +220,7 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 		Level:                  level,
 		SchemaOnly:             o.schemaOnly,
 		DataOnly:               o.dataOnly,
+		StatisticsOnly:         o.statisticsOnly,
 		NoOwner:                o.noOwner,
 		NoPrivileges:           o.noPrivileges,
 		NoComments:             o.noComments,
@@ -234,7 +258,8 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 	}
 	if opts.Load == nil {
 		opts.Load = loadCatalog(catalog.Options{Select: sel, NoPublications: o.noPublications,
-			NoSubscriptions: o.noSubscriptions, NoSecurityLabels: o.noSecurityLabels})
+			NoSubscriptions: o.noSubscriptions, NoSecurityLabels: o.noSecurityLabels,
+			Statistics: o.statistics || o.statisticsOnly})
 		// The database's own entries, which restore -C uses, unless -t or
 		// -n select objects (as pg_dump's include_everything).
 		if len(sel.Tables) == 0 && len(sel.Schemas) == 0 {

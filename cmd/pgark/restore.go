@@ -26,6 +26,8 @@ type restoreOptions struct {
 	noACL           bool
 	noComments      bool
 	noTablespaces   bool
+	noStatistics    bool
+	statisticsOnly  bool
 	schemaOnly      bool
 	dataOnly        bool
 	sections        []string
@@ -105,7 +107,14 @@ exists already (postgres, template1) is not created: its contents are
 restored into it, as pg_dumpall's script does. -g restores the globals
 alone, --no-roles leaves roles out (in every database too),
 --include-database NAME and --exclude-database NAME pick databases, and
---tablespace-mapping OLD=NEW creates a tablespace located at OLD at NEW.`
+--tablespace-mapping OLD=NEW creates a tablespace located at OLD at NEW.
+
+Planner statistics (STATISTICS DATA entries, from dump --statistics) are
+restored last, after indexes and materialized view refreshes, which would
+overwrite them; they need a PostgreSQL 18 target: on an older one each fails
+(pg_restore_relation_stats does not exist there) and is reported as an
+error, as pg_restore 18 does. --no-statistics leaves them out,
+--statistics-only restores nothing else.`
 
 func newRestoreCmd() *cobra.Command {
 	o := &restoreOptions{}
@@ -131,6 +140,8 @@ func newRestoreCmd() *cobra.Command {
 	fs.BoolVar(&o.noACL, "no-acl", false, "same as --no-privileges")
 	fs.BoolVar(&o.noComments, "no-comments", false, "do not restore comments")
 	fs.BoolVar(&o.noTablespaces, "no-tablespaces", false, "do not restore tablespace assignments")
+	fs.BoolVar(&o.noStatistics, "no-statistics", false, "do not restore statistics")
+	fs.BoolVar(&o.statisticsOnly, "statistics-only", false, "restore only the statistics, not schema or data")
 	fs.BoolVarP(&o.schemaOnly, "schema-only", "s", false, "restore only the schema, no data")
 	fs.BoolVarP(&o.dataOnly, "data-only", "a", false, "restore only the data, no schema")
 	fs.StringArrayVar(&o.sections, "section", nil, "restore named section (pre-data, data, or post-data); repeatable")
@@ -178,6 +189,8 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		return usage("cannot specify both --single-transaction and multiple jobs")
 	case o.single && o.create:
 		return usage("options -C/--create and -1/--single-transaction cannot be used together")
+	case o.statisticsOnly && (o.noStatistics || o.schemaOnly || o.dataOnly):
+		return usage("option --statistics-only cannot be used with --no-statistics, -s/--schema-only or -a/--data-only")
 	case o.jobs < 1:
 		return usage("invalid number of parallel jobs")
 	case o.file != "" && o.jobs > 1 && !o.list:
@@ -189,6 +202,8 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		NoACL:             o.noACL,
 		NoComments:        o.noComments,
 		NoTablespaces:     o.noTablespaces,
+		NoStatistics:      o.noStatistics,
+		StatisticsOnly:    o.statisticsOnly,
 		Clean:             o.clean,
 		IfExists:          o.ifExists,
 		Create:            o.create,

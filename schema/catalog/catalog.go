@@ -24,6 +24,10 @@ type Options struct {
 	// NoPublications, NoSubscriptions and NoSecurityLabels leave those
 	// objects out, as pg_dump's --no-publications and the like do.
 	NoPublications, NoSubscriptions, NoSecurityLabels bool
+	// Statistics reads the planner statistics of tables, materialized
+	// views and indexes into STATISTICS DATA objects (pg_dump 18's
+	// --statistics; see statistics.go).
+	Statistics bool
 }
 
 // Catalog is what Load read: the objects of one database.

@@ -481,6 +481,11 @@ func (s *selected) keep(o *schema.Object) bool {
 			return s.ext[o.Ref.OID]
 		}
 		return s.everything
+	case schema.KindStatisticsData: // a table's, a materialized view's or an index's: Ref.OID
+		if rel, ok := s.owner[schema.Ref{Class: schema.ClassPgClass, OID: o.Ref.OID}]; ok {
+			return s.rel[rel]
+		}
+		return s.rel[o.Ref.OID]
 	}
 	if rel, ok := s.owner[o.Ref.Whole()]; ok {
 		return s.rel[rel]
