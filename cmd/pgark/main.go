@@ -106,7 +106,6 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 func exitCode(ctx context.Context, err error) int {
 	var (
 		ue *usageError
-		nb *notBuiltError
 		ee *exitError
 	)
 	switch {
@@ -116,7 +115,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.As(err, &ee):
 		return ee.code
-	case errors.As(err, &ue), errors.As(err, &nb):
+	case errors.As(err, &ue):
 		return exitUsage
 	default:
 		return exitFailure
@@ -138,17 +137,6 @@ func (e *usageError) Error() string {
 	return e.err.Error()
 }
 func (e *usageError) Unwrap() error { return e.err }
-
-// notBuiltError is returned by verbs whose engine does not exist yet.
-type notBuiltError struct {
-	verb string
-}
-
-func (e *notBuiltError) Error() string { return e.verb + ": not built yet" }
-
-func notBuilt(cmd *cobra.Command, _ []string) error {
-	return &notBuiltError{verb: cmd.Name()}
-}
 
 // usageArgs makes an argument validator's errors usage errors.
 func usageArgs(validate cobra.PositionalArgs) cobra.PositionalArgs {
@@ -214,19 +202,4 @@ func newRootCmd(info buildInfo) *cobra.Command {
 		newVersionCmd(info),
 	)
 	return root
-}
-
-// notBuiltCmd is a verb whose engine does not exist yet. It describes what
-// it will do, accepts any arguments and flags (so that a pg_dump-style
-// command line gets the honest answer rather than a flag error), and fails
-// with a notBuiltError.
-func notBuiltCmd(use, short, long string) *cobra.Command {
-	return &cobra.Command{
-		Use:                use,
-		Short:              short,
-		Long:               long,
-		Args:               cobra.ArbitraryArgs,
-		FParseErrWhitelist: cobra.FParseErrWhitelist{UnknownFlags: true},
-		RunE:               notBuilt,
-	}
 }

@@ -45,8 +45,6 @@ func pgarkCtx(t *testing.T, ctx context.Context, stdin io.Reader, args ...string
 
 var verbs = []string{"dump", "dumpall", "restore", "list", "verify", "basebackup", "receivewal", "archive-wal", "restore-wal", "recover", "version"}
 
-var notBuiltVerbs = []string{}
-
 func TestHelpListsEveryVerb(t *testing.T) {
 	for _, flag := range []string{"--help", "-?"} {
 		t.Run(flag, func(t *testing.T) {
@@ -116,27 +114,6 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestNotBuiltVerbs(t *testing.T) {
-	for _, v := range notBuiltVerbs {
-		t.Run(v, func(t *testing.T) {
-			for _, args := range [][]string{{v}, {v, "-d", "shop", "--jobs=4", "-Fc", "out.pgark"}} {
-				r := pgark(t, nil, args...)
-				assert.Equal(t, exitUsage, r.code, args)
-				assert.Empty(t, r.stdout, args)
-				assert.Equal(t, "pgark: "+v+": not built yet\n", r.stderr, args)
-			}
-			// -h is not defined until --host is, and it must not show help.
-			r := pgark(t, nil, v, "-h", "db.example")
-			assert.Equal(t, exitUsage, r.code)
-			assert.Contains(t, r.stderr, "'h'")
-
-			r = pgark(t, nil, v, "--help")
-			assert.Equal(t, exitOK, r.code)
-			assert.Contains(t, r.stdout, "not built yet")
-		})
-	}
-}
-
 func TestVersion(t *testing.T) {
 	want := "pgark dev (commit unknown, " + runtime.Version() + ", " + runtime.GOOS + "/" + runtime.GOARCH + ")\n"
 	for _, args := range [][]string{{"version"}, {"--version"}, {"-V"}} {
@@ -191,7 +168,6 @@ func TestExitCode(t *testing.T) {
 		{"ok after a signal", canceled, nil, exitOK},
 		{"failure", bg, errors.New("boom"), exitFailure},
 		{"usage", bg, &usageError{cmd: "pgark list", err: errors.New("bad")}, exitUsage},
-		{"not built", bg, &notBuiltError{verb: "dump"}, exitUsage},
 		{"canceled", bg, &damageError{name: "x", err: context.Canceled}, exitInterrupted},
 		{"any error after a signal", canceled, errors.New("read: EOF"), exitInterrupted},
 	}
