@@ -116,7 +116,9 @@ func backup(ctx context.Context, opts Options, out output, walDir func(b *run) s
 		if err := os.Mkdir(b.walDir, b.dirMode); err != nil {
 			return nil, fmt.Errorf("basebackup: %w", err)
 		}
-		recv = newWALReceiver(walConn, slot, b.walDir, res.SegmentSize, sys.Timeline, opts.StatusInterval)
+		if recv, err = newWALReceiver(walConn, slot, b.walDir, res.SegmentSize, sys.Timeline, opts.StatusInterval); err != nil {
+			return nil, err
+		}
 	}
 
 	bb, err := replication.StartBaseBackup(ctx, main, replication.BaseBackupOptions{

@@ -11,8 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/pgark/pgark/internal/replication"
-	"github.com/pgark/pgark/internal/wal"
 )
 
 func TestParseTablespaceMapping(t *testing.T) {
@@ -171,37 +169,4 @@ func TestPrepareDir(t *testing.T) {
 	assert.ErrorIs(t, err, ErrNotEmpty)
 	_, err = prepareDir(filepath.Join(e, "f"), 0o700)
 	assert.ErrorContains(t, err, "not a directory")
-}
-
-func TestWALReceiverWrite(t *testing.T) {
-	dir := t.TempDir()
-	seg := wal.MinSegmentSize // 1 MiB
-	r := newWALReceiver(nil, "", dir, seg, 2, 0)
-	start := seg.StartLSN(5)
-	r.pos, r.flushed = start, start
-
-	// A message that crosses a segment boundary completes segment 5.
-	data := bytes.Repeat([]byte{0xAB}, int(seg)+100)
-	require.NoError(t, r.write(replication.XLogData{WALStart: start, Data: data}))
-	full := filepath.Join(dir, wal.SegmentFileName(2, 5, seg))
-	partial := filepath.Join(dir, wal.PartialFileName(2, 6, seg))
-	b, err := os.ReadFile(full)
-	require.NoError(t, err)
-	assert.Equal(t, data[:seg], b)
-	assert.FileExists(t, partial)
-	assert.Equal(t, seg.StartLSN(6), r.flushed)
-
-	// A gap is a protocol error.
-	err = r.write(replication.XLogData{WALStart: r.pos.Add(1), Data: []byte{1}})
-	assert.ErrorIs(t, err, replication.ErrProtocol)
-
-	// Closing at the end: full size, zero-padded, renamed.
-	require.NoError(t, r.closeSegment())
-	assert.NoFileExists(t, partial)
-	b, err = os.ReadFile(filepath.Join(dir, wal.SegmentFileName(2, 6, seg)))
-	require.NoError(t, err)
-	require.Len(t, b, int(seg))
-	assert.Equal(t, data[seg:], b[:100])
-	assert.Equal(t, make([]byte, int(seg)-100), b[100:])
-	require.NoError(t, r.closeSegment()) // nothing open: nothing to do
 }

@@ -257,7 +257,10 @@ func (p *pgarkOutput) finish(ctx context.Context, b *run) error {
 	if err != nil {
 		return fmt.Errorf("basebackup: %w", err)
 	}
-	return writeDurableAs(filepath.Join(b.opts.Dir, DescriptionFile), append(data, '\n'))
+	if err := wal.WriteFileDurably(b.opts.Dir, DescriptionFile, append(data, '\n')); err != nil {
+		return fmt.Errorf("basebackup: %w", err)
+	}
+	return nil
 }
 
 // storeWAL archives the receiver's complete files into wal/ and removes
@@ -285,19 +288,6 @@ func (p *pgarkOutput) storeWAL(ctx context.Context, b *run) ([]string, error) {
 		return nil, fmt.Errorf("basebackup: %w", err)
 	}
 	return names, syncDir(dst)
-}
-
-// writeDurableAs writes data to path through a temporary file: fsynced,
-// renamed, and the directory fsynced.
-func writeDurableAs(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := writeDurable(tmp, data); err != nil {
-		return fmt.Errorf("basebackup: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("basebackup: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
 }
 
 // ErrIncomplete is wrapped by Open's error for a directory without a

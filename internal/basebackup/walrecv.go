@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -29,6 +27,7 @@ type walReceiver struct {
 	segSize  wal.SegmentSize
 	timeline wal.TimelineID
 	interval time.Duration
+	w        *wal.SegmentWriter
 
 	// setEnd delivers the backup's end LSN on endCh and closes woken,
 	// which interrupts a receive waiting for WAL so that the end is
@@ -36,22 +35,20 @@ type walReceiver struct {
 	endOnce sync.Once
 	endCh   chan wal.LSN
 	woken   chan struct{}
-
-	f       *os.File
-	fileSeg wal.SegmentNo
-	pos     wal.LSN // next byte expected
-	flushed wal.LSN // durable up to here
 }
 
 func newWALReceiver(c *pgconn.PgConn, slot, dir string, segSize wal.SegmentSize,
 	tli wal.TimelineID, interval time.Duration,
-) *walReceiver {
+) (*walReceiver, error) {
 	if interval <= 0 {
 		interval = 10 * time.Second
 	}
-	r := &walReceiver{c: c, slot: slot, dir: dir, segSize: segSize, timeline: tli, interval: interval,
-		endCh: make(chan wal.LSN, 1), woken: make(chan struct{})}
-	return r
+	w, err := wal.NewSegmentWriter(dir, segSize)
+	if err != nil {
+		return nil, fmt.Errorf("basebackup: %w", err)
+	}
+	return &walReceiver{c: c, slot: slot, dir: dir, segSize: segSize, timeline: tli, interval: interval, w: w,
+		endCh: make(chan wal.LSN, 1), woken: make(chan struct{})}, nil
 }
 
 // setEnd tells the receiver to stop once it has the WAL up to end.
@@ -67,8 +64,8 @@ func (r *walReceiver) setEnd(end wal.LSN) {
 // success.
 func (r *walReceiver) run(ctx context.Context, start wal.LSN) (err error) {
 	defer func() {
-		if r.f != nil {
-			r.f.Close()
+		if cerr := r.w.Close(); err == nil && cerr != nil {
+			err = cerr
 		}
 		if err != nil {
 			err = fmt.Errorf("basebackup: stream WAL: %w", err)
@@ -79,13 +76,15 @@ func (r *walReceiver) run(ctx context.Context, start wal.LSN) (err error) {
 		if err != nil {
 			return err
 		}
-		if err := writeDurable(filepath.Join(r.dir, h.FileName), h.Content); err != nil {
+		if err := wal.WriteFileDurably(r.dir, h.FileName, h.Content); err != nil {
 			return err
 		}
 	}
-	r.pos = r.segSize.StartLSN(r.segSize.Segment(start))
-	r.flushed = r.pos
-	s, err := replication.StartReplication(ctx, r.c, replication.StartOptions{Slot: r.slot, Start: r.pos, Timeline: r.timeline})
+	from := r.segSize.StartLSN(r.segSize.Segment(start))
+	if err := r.w.Begin(r.timeline, from); err != nil {
+		return err
+	}
+	s, err := replication.StartReplication(ctx, r.c, replication.StartOptions{Slot: r.slot, Start: from, Timeline: r.timeline})
 	if err != nil {
 		return err
 	}
@@ -108,7 +107,7 @@ func (r *walReceiver) run(ctx context.Context, start wal.LSN) (err error) {
 			default:
 			}
 		}
-		if known && r.pos >= end {
+		if known && r.w.Position() >= end {
 			break
 		}
 		base := ctx
@@ -134,7 +133,7 @@ func (r *walReceiver) run(ctx context.Context, start wal.LSN) (err error) {
 		}
 		switch m := msg.(type) {
 		case replication.XLogData:
-			if err := r.write(m); err != nil {
+			if err := r.w.Write(m.WALStart, m.Data); err != nil {
 				return err
 			}
 		case replication.PrimaryKeepalive:
@@ -145,10 +144,10 @@ func (r *walReceiver) run(ctx context.Context, start wal.LSN) (err error) {
 				nextStatus = time.Now().Add(r.interval)
 			}
 		case replication.EndOfStream:
-			return fmt.Errorf("server ended the stream at %s, before the backup's end", r.pos)
+			return fmt.Errorf("server ended the stream at %s, before the backup's end", r.w.Position())
 		}
 	}
-	if err := r.closeSegment(); err != nil {
+	if err := r.w.Finish(); err != nil {
 		return err
 	}
 	if err := r.status(ctx, s, false); err != nil {
@@ -159,95 +158,5 @@ func (r *walReceiver) run(ctx context.Context, start wal.LSN) (err error) {
 }
 
 func (r *walReceiver) status(ctx context.Context, s *replication.Stream, reply bool) error {
-	return s.SendStatus(ctx, replication.StandbyStatus{Write: r.pos, Flush: r.flushed, ClientTime: time.Now(), ReplyRequested: reply})
-}
-
-// write puts WAL into its segments, which it opens and completes as needed.
-func (r *walReceiver) write(x replication.XLogData) error {
-	if x.WALStart != r.pos {
-		return fmt.Errorf("%w: WAL from %s, want %s", replication.ErrProtocol, x.WALStart, r.pos)
-	}
-	data := x.Data
-	for len(data) > 0 {
-		seg, off := r.segSize.Segment(r.pos), r.segSize.Offset(r.pos)
-		if r.f == nil {
-			if err := r.openSegment(seg); err != nil {
-				return err
-			}
-		}
-		n := min(uint64(len(data)), uint64(r.segSize)-off)
-		if _, err := r.f.WriteAt(data[:n], int64(off)); err != nil {
-			return fmt.Errorf("write %s: %w", r.f.Name(), err)
-		}
-		r.pos = r.pos.Add(n)
-		data = data[n:]
-		if r.segSize.Offset(r.pos) == 0 {
-			if err := r.closeSegment(); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-// openSegment creates seg's .partial file at full size, zero-filled.
-func (r *walReceiver) openSegment(seg wal.SegmentNo) error {
-	name := filepath.Join(r.dir, wal.PartialFileName(r.timeline, seg, r.segSize))
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	zeros := make([]byte, 1<<20)
-	for off := int64(0); off < int64(r.segSize); off += int64(len(zeros)) {
-		if _, err := f.WriteAt(zeros[:min(int64(len(zeros)), int64(r.segSize)-off)], off); err != nil {
-			f.Close()
-			return fmt.Errorf("preallocate %s: %w", name, err)
-		}
-	}
-	r.f, r.fileSeg = f, seg
-	return nil
-}
-
-// closeSegment fsyncs the open segment and renames it to its final name.
-func (r *walReceiver) closeSegment() error {
-	if r.f == nil {
-		return nil
-	}
-	f := r.f
-	r.f = nil
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", f.Name(), err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	final := filepath.Join(r.dir, wal.SegmentFileName(r.timeline, r.fileSeg, r.segSize))
-	if err := os.Rename(f.Name(), final); err != nil {
-		return err
-	}
-	if err := syncDir(r.dir); err != nil {
-		return err
-	}
-	r.flushed = r.pos
-	return nil
-}
-
-// writeDurable writes a small file and fsyncs it and its directory.
-func writeDurable(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return syncDir(filepath.Dir(path))
+	return s.SendStatus(ctx, replication.StandbyStatus{Write: r.w.Position(), Flush: r.w.Flushed(), ClientTime: time.Now(), ReplyRequested: reply})
 }

@@ -118,11 +118,20 @@ func (s *Stream) Receive(ctx context.Context) (StreamMessage, error) {
 		case *pgproto3.ErrorResponse:
 			return nil, fmt.Errorf("replication: receive: %w", pgconn.ErrorResponseToPgError(m))
 		case *pgproto3.NoticeResponse, *pgproto3.ParameterStatus:
+		case *pgproto3.CommandComplete, *pgproto3.ReadyForQuery:
+			// A walsender told to shut down ends the command without
+			// CopyDone; the connection closes next.
+			s.ended = true
+			return nil, fmt.Errorf("replication: receive: %w", ErrServerEnded)
 		default:
 			return nil, fmt.Errorf("replication: receive: %w: unexpected %T", ErrProtocol, msg)
 		}
 	}
 }
+
+// ErrServerEnded is wrapped by Receive's error when the server ends the
+// stream without CopyDone, as a walsender does when the server shuts down.
+var ErrServerEnded = errors.New("the server ended the replication stream (is it shutting down?)")
 
 func (s *Stream) parse(b []byte) (StreamMessage, error) {
 	if len(b) == 0 {

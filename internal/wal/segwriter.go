@@ -164,6 +164,23 @@ func (w *SegmentWriter) Close() error {
 	return nil
 }
 
+// Finish completes the open segment though it is not full: it is fsynced
+// and renamed to its final name, the zeros after the last WAL written
+// reading as the end of WAL. pg_basebackup leaves the segment that holds a
+// backup's end so, and recovery from the backup reads it as such.
+func (w *SegmentWriter) Finish() error {
+	if w.err != nil {
+		return w.err
+	}
+	if w.f == nil {
+		return nil
+	}
+	if err := w.complete(); err != nil {
+		return w.fail(err)
+	}
+	return nil
+}
+
 // open opens seg's .partial for writing, creating it zero-filled if it
 // does not exist. An existing one must be empty or of the full size
 // (created and padded by an earlier run); anything else is refused, as

@@ -211,3 +211,28 @@ func TestWriteFileDurably(t *testing.T) {
 	assert.Error(t, err, "a directory is in the way")
 	assert.Equal(t, []string{"00000002.history", "00000003.history"}, dirNames(t, dir), "no .tmp left")
 }
+
+func TestSegmentWriterFinish(t *testing.T) {
+	dir := t.TempDir()
+	seg := MinSegmentSize // 1 MiB
+	w, err := NewSegmentWriter(dir, seg)
+	require.NoError(t, err)
+	require.NoError(t, w.Begin(2, seg.StartLSN(5)))
+	data := bytes.Repeat([]byte{0xAB}, int(seg)+100)
+	require.NoError(t, w.Write(seg.StartLSN(5), data))
+	partial := filepath.Join(dir, PartialFileName(2, 6, seg))
+	require.FileExists(t, partial)
+
+	// Finish completes the segment holding the end: full size,
+	// zero-padded, renamed, durable.
+	require.NoError(t, w.Finish())
+	assert.NoFileExists(t, partial)
+	b, err := os.ReadFile(filepath.Join(dir, SegmentFileName(2, 6, seg)))
+	require.NoError(t, err)
+	require.Len(t, b, int(seg))
+	assert.Equal(t, data[seg:], b[:100])
+	assert.Equal(t, make([]byte, int(seg)-100), b[100:])
+	assert.Equal(t, w.Position(), w.Flushed())
+	require.NoError(t, w.Finish(), "nothing open: nothing to do")
+	require.NoError(t, w.Close())
+}
