@@ -209,7 +209,7 @@ func TestTableOfWhere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := `COPY (SELECT "a", "B c" FROM "s"."t" WHERE (a > 1)) TO STDOUT`; tb.copyTo != want {
+	if want := `COPY (SELECT "a", "B c" FROM ONLY "s"."t" WHERE (a > 1)) TO STDOUT`; tb.copyTo != want {
 		t.Errorf("copy %q, want %q", tb.copyTo, want)
 	}
 	p, err := makePlan([]*schema.Object{obj}, &Options{})
