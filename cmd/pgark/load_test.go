@@ -140,13 +140,16 @@ func (s bankState) requireConsistent(t *testing.T) {
 
 // workload runs pgbench's TPC-B transaction on loadWorkers connections
 // until stopped, its context ends, or it has committed loadMaxTransactions.
+// Stopping lets each connection finish its transaction, so that every
+// commit is counted; the context cuts them off only on failure.
 type workload struct {
-	commits atomic.Int64
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	errMu   sync.Mutex
-	err     error
-	once    sync.Once
+	commits  atomic.Int64
+	stopping atomic.Bool
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	errMu    sync.Mutex
+	err      error
+	once     sync.Once
 }
 
 func startWorkload(ctx context.Context, t *testing.T, c *testcluster.Cluster, db string) *workload {
@@ -175,7 +178,7 @@ func startWorkload(ctx context.Context, t *testing.T, c *testcluster.Cluster, db
 
 // run loops over pgbench's TPC-B transaction.
 func (w *workload) run(ctx context.Context, conn *pgx.Conn, rng *rand.Rand) error {
-	for w.commits.Load() < loadMaxTransactions {
+	for !w.stopping.Load() && w.commits.Load() < loadMaxTransactions {
 		aid := rng.IntN(loadAccounts) + 1
 		tid := rng.IntN(loadTellers) + 1
 		bid := rng.IntN(loadBranches) + 1
@@ -222,8 +225,9 @@ func (w *workload) waitCommits(t *testing.T, n int64) {
 // connection met before that.
 func (w *workload) stop() error {
 	w.once.Do(func() {
-		w.cancel()
+		w.stopping.Store(true)
 		w.wg.Wait()
+		w.cancel()
 	})
 	w.errMu.Lock()
 	defer w.errMu.Unlock()
