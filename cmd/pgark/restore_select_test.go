@@ -64,6 +64,8 @@ func TestRestoreSelectMatchesPgRestore(t *testing.T) {
 		{name: "tables alone, by exact name", setup: skeleton,
 			pgark:  []string{"-t", "T1", "-t", "ab", "-t", "a+b", "-t", "x.y", "-t", "Orders", "-t", "nosuch", "-t", "a*"},
 			tables: []string{`public."T1"`, "public.ab", `public."a+b"`, `"dot.ted"."x.y"`, `"Mixed"."Orders"`}},
+		{name: "serial tables alone, without their sequences' defaults", setup: plainSchema, pgark: []string{"-t", "t1"},
+			tables: []string{"plain.t1", "public.t1"}},
 		{name: "sequences with their values", setup: skeleton, pgark: []string{"-t", "Orders", "-t", "Orders_id_seq", "-t", "s"},
 			tables: []string{`"Mixed"."Orders"`}},
 		{name: "materialized view and its refresh", pgark: []string{"-t", "mv"},

@@ -436,7 +436,11 @@ func (r *relReader) columns(ctx context.Context) error {
 					JOIN pg_catalog.pg_attrdef pd ON pd.adrelid = pa.attrelid AND pd.adnum = pa.attnum
 					WHERE i.inhrelid = a.attrelid) THEN 'NULL' END, ''),
 			CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text ELSE '' END,
-			COALESCE(a.attstattarget::int, -1), COALESCE(a.attoptions, '{}'), `+compression+`
+			COALESCE(a.attstattarget::int, -1), COALESCE(a.attoptions, '{}'), `+compression+`,
+			EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_depend o
+					ON o.classid = 1259 AND o.objid = d.refobjid AND o.refclassid = 1259
+					AND o.refobjid = a.attrelid AND o.deptype = 'a'
+				WHERE d.classid = 2604 AND d.objid = ad.oid AND d.refclassid = 1259)
 		FROM pg_catalog.pg_attribute a
 		JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -456,9 +460,10 @@ func (r *relReader) columns(ctx context.Context) error {
 		identity, generated, def, storage, cmp string
 		stats                                  int
 		opts                                   []string
+		ownSeq                                 bool
 	)
 	_, err = pgx.ForEachRow(rows, []any{&rel, &name, &typ, &collNsp, &coll, &notNull, &local, &identity, &generated,
-		&defOID, &def, &storage, &stats, &opts, &cmp}, func() error {
+		&defOID, &def, &storage, &stats, &opts, &cmp, &ownSeq}, func() error {
 		t := r.tables[rel]
 		if t == nil {
 			return nil
@@ -483,8 +488,13 @@ func (r *relReader) columns(ctx context.Context) error {
 			p := t.def.DefaultPart(schema.Ref{Class: schema.ClassPgAttrdef, OID: defOID}, t.ref, c)
 			p.Owner = t.owner
 			// An inherited column's own default is set after CREATE
-			// TABLE ... INHERITS has copied the parent's.
-			p.Separate = c.Inherited
+			// TABLE ... INHERITS has copied the parent's. A default
+			// that reads a sequence the table owns (a serial column) is
+			// separate too, as pg_dump makes it (for pg_dump, the
+			// sequence's OWNED BY makes a loop with the table): so the
+			// table can be created, and restored alone, before the
+			// sequence exists.
+			p.Separate = c.Inherited || ownSeq
 			t.obj.Parts = append(t.obj.Parts, p)
 		}
 		return nil
