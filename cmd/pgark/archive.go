@@ -193,6 +193,9 @@ func (s *summary) writeTOC(w io.Writer) error {
 	header("Database", s.info.Database)
 	header("Server version", s.info.ServerVersion)
 	header("Encoding", s.info.Encoding)
+	for _, d := range s.info.Databases {
+		header("Database", d.Name+" ("+d.Encoding+")")
+	}
 	header("Format version", strconv.Itoa(int(s.version)))
 	header("Entries", strconv.Itoa(len(s.entries)))
 	header("Data blocks", strconv.Itoa(s.total.blocks))
@@ -217,6 +220,9 @@ func (s *summary) writeTOC(w io.Writer) error {
 	b.WriteString(";\n")
 	for _, e := range s.entries {
 		fmt.Fprintf(b, "%d; %s %s %s %s %s", e.ID, e.Section, headerValue(e.Kind), tocToken(e.Schema), tocToken(e.Name), tocToken(e.Owner))
+		if e.Database != "" {
+			fmt.Fprintf(b, "  database=%s", tocToken(e.Database))
+		}
 		if d := s.data[e.ID]; d != nil {
 			fmt.Fprintf(b, "  rows=%d size=%s stored=%s", d.rows, humanBytes(d.raw), humanBytes(d.stored))
 		}

@@ -192,7 +192,9 @@ func testDumpallRoundTrip(t *testing.T, c *testcluster.Cluster) {
 	rt.pgark(nil, append(rt.connFlags(), "dumpall", "-j", "2", "-f", archive)...)
 	rt.pgark(nil, "verify", archive)
 	list := rt.pgark(nil, "list", archive)
-	require.Contains(t, list, "ROLE")
+	require.Contains(t, list, ";     Database: app one (LATIN1)")
+	require.Regexp(t, `(?m)^\d+; pre-data ROLE - "Mixed Role" -$`, list)
+	require.Regexp(t, `(?m)^\d+; pre-data DATABASE - shop grp  database=shop$`, list)
 	require.NotContains(t, list, "secret")
 
 	// pg_dump and pg_dumpall 15 read servers up to 15.

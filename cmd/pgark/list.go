@@ -27,7 +27,8 @@ entry and block counts, sizes), then per entry
 where the statistics appear for entries that hold table data, summed over
 their blocks (size is the data uncompressed, stored is what it takes in the
 archive). SCHEMA, NAME and OWNER are "-" when empty and quoted when they hold
-spaces or other separators.
+spaces or other separators. In a cluster archive (pgark dumpall) an entry of a
+database ends with database=NAME, and the header lists the databases.
 
 FILE is read at random: only the footer, the index and the entries. With "-"
 the archive is read from stdin front to back, which also checks it whole.`,
