@@ -49,6 +49,7 @@ type dumpOptions struct {
 	schemas, excludeSchemas               []string // -n, -N
 	excludeData, excludeDataAndChildren   []string
 	strictNames                           bool
+	largeObjects, noLargeObjects          bool
 	where                                 []string // TABLE:CONDITION
 	extensions                            []string // -e
 	noPublications, noSubscriptions       bool
@@ -171,6 +172,10 @@ func newDumpCmd() *cobra.Command {
 	fs.StringArrayVar(&o.excludeDataAndChildren, "exclude-table-data-and-children", nil,
 		"like --exclude-table-data `PATTERN`, with the tables that inherit from them")
 	fs.BoolVar(&o.strictNames, "strict-names", false, "require each -t/-n pattern to match at least one object")
+	fs.BoolVarP(&o.largeObjects, "large-objects", "b", false, "include large objects, also with -t/-n/-e")
+	fs.BoolVar(&o.largeObjects, "blobs", false, "same as --large-objects")
+	fs.BoolVarP(&o.noLargeObjects, "no-large-objects", "B", false, "exclude large objects")
+	fs.BoolVar(&o.noLargeObjects, "no-blobs", false, "same as --no-large-objects")
 	fs.BoolVar(&o.statistics, "statistics", false, "dump planner statistics too (PostgreSQL 18 restores them)")
 	fs.BoolVar(&o.noStatistics, "no-statistics", false, "do not dump statistics (the default)")
 	fs.BoolVar(&o.statisticsOnly, "statistics-only", false, "dump only the statistics, not the schema or data")
@@ -310,6 +315,7 @@ func (o *dumpOptions) selection() (catalog.Selection, error) {
 			*x.into = append(*x.into, p)
 		}
 	}
+	sel.LargeObjects, sel.NoLargeObjects = o.largeObjects, o.noLargeObjects
 	for _, w := range o.where {
 		f, err := parseWhere(w)
 		if err != nil {

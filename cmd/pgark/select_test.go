@@ -91,6 +91,9 @@ func TestSelectMatchesPgDump(t *testing.T) {
 		// setup runs in both databases before the restore: what a -t
 		// selection needs and does not dump (its schema, types...).
 		setup string
+		// largeObjects is how many large objects the restore has ("":
+		// only the same as pg_dump's).
+		largeObjects string
 	}{
 		{name: "unqualified table", setup: skeleton, pgark: []string{"-t", "t1"}, tables: []string{"public.t1"}},
 		{name: "quoted table", setup: skeleton, pgark: []string{"-t", `"T1"`}, tables: []string{`public."T1"`}},
@@ -149,6 +152,10 @@ func TestSelectMatchesPgDump(t *testing.T) {
 		{name: "exclude partitioned table data only", pgark: []string{"-n", "parts", "--exclude-table-data", "parts.measure"}},
 		{name: "strict names that match", pgark: []string{"--strict-names", "-n", "plain", "-T", "nosuch", "-N", "nosuch",
 			"--exclude-table-data", "nosuch"}},
+		{name: "large objects with a selection", pgark: []string{"-n", "plain", "-b"}, largeObjects: "1"},
+		{name: "no large objects", pgark: []string{"-B"}, largeObjects: "0"},
+		{name: "-b wins over -B", pgark: []string{"-t", "t1", "-B", "--blobs"}, largeObjects: "1"},
+		{name: "large objects follow everything", pgark: []string{"-n", "plain"}, largeObjects: "0"},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,6 +192,14 @@ func TestSelectMatchesPgDump(t *testing.T) {
 			require.Empty(t, rt.differences(oracleDB, arkDB), "pgark %v against pg_dump %v", tc.pgark, pgDumpArgs)
 			if tc.tables != nil {
 				require.ElementsMatch(t, tc.tables, rt.relations(arkDB))
+			}
+			// Large objects, which the schema comparison does not see.
+			los := func(db string) string {
+				return rt.c.QueryValue(t, db, "SELECT count(*) FROM pg_catalog.pg_largeobject_metadata")
+			}
+			require.Equal(t, los(oracleDB), los(arkDB), "large objects")
+			if tc.largeObjects != "" {
+				require.Equal(t, tc.largeObjects, los(arkDB), "large objects")
 			}
 		})
 	}

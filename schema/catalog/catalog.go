@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -96,6 +97,13 @@ func load(ctx context.Context, q Querier, opts Options, loaders []loader, finish
 	}
 	if c.Objects, err = f.sel.apply(ctx, q, c.Objects); err != nil {
 		return nil, err
+	}
+	if opts.Select.dropLargeObjects() {
+		c.Objects = slices.DeleteFunc(c.Objects, func(o *schema.Object) bool {
+			return o.Kind == schema.KindBlobs || o.Kind == schema.KindBlobMetadata ||
+				((o.Kind == schema.KindComment || o.Kind == schema.KindACL || o.Kind == schema.KindSecLabel) &&
+					o.Ref.Class == schema.ClassPgLargeObject)
+		})
 	}
 	return c, nil
 }

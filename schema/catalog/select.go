@@ -60,7 +60,14 @@ type Selection struct {
 	StrictNames bool
 	// Where dumps only the rows of a table that satisfy a condition.
 	Where []RowFilter
+	// LargeObjects (-b) dumps large objects even when a selection leaves
+	// them out (they are dumped when everything is); NoLargeObjects (-B)
+	// leaves them out. -b wins when both are given, as in pg_dump.
+	LargeObjects, NoLargeObjects bool
 }
+
+// dropLargeObjects reports whether -B leaves large objects out.
+func (s *Selection) dropLargeObjects() bool { return s.NoLargeObjects && !s.LargeObjects }
 
 // TablePattern is a relation pattern, with the relations that inherit
 // from those it matches, at any depth, when WithChildren is set.
@@ -89,6 +96,7 @@ func (s *Selection) isZero() bool {
 // and relations are dumped, by OID.
 type selected struct {
 	everything bool            // no -t, no -n, no -e: large objects and namespace-less objects too
+	lo         bool            // large objects: everything, or -b
 	ext        map[uint32]bool // the extensions -e selects, nil without -e
 	nsp        map[uint32]bool
 	nspByName  map[string]uint32
@@ -146,6 +154,7 @@ func resolveSelection(ctx context.Context, q Querier, db string, sel Selection) 
 		seqOwner: map[uint32]uint32{}, noData: map[uint32]bool{}, where: map[uint32][]string{},
 		owner: map[schema.Ref]uint32{},
 	}
+	s.lo = s.everything || sel.LargeObjects
 
 	// Schemas, as pg_dump's expand_schema_name_patterns.
 	inclNsp, exclNsp := map[uint32]bool{}, map[uint32]bool{}
@@ -411,7 +420,7 @@ func (s *selected) apply(ctx context.Context, q Querier, objs []*schema.Object) 
 		case schema.KindIndexAttach: // with the partition's index, as pg_dump 15
 			keep = s.rel[s.owner[o.Ref.Whole()]]
 		case schema.KindBlobs:
-			keep = s.everything
+			keep = s.lo
 		case schema.KindComment, schema.KindACL, schema.KindSecLabel:
 			target := o.Ref.Whole()
 			if len(o.Deps) > 0 {
@@ -474,7 +483,9 @@ func (s *selected) keep(o *schema.Object) bool {
 		return s.nsp[o.Ref.OID]
 	case schema.KindTable, schema.KindView, schema.KindMatView, schema.KindSequence, schema.KindForeignTable:
 		return s.rel[o.Ref.OID]
-	case schema.KindBlobMetadata, schema.KindPublicationTable, schema.KindPublicationSchema:
+	case schema.KindBlobMetadata:
+		return s.lo
+	case schema.KindPublicationTable, schema.KindPublicationSchema:
 		return s.everything
 	case schema.KindExtension:
 		if s.ext != nil {
