@@ -36,6 +36,7 @@ type dumpallOptions struct {
 	noOwner          bool
 	noPrivileges     bool
 	noComments       bool
+	noSecurityLabels bool
 	noTablespaces    bool
 	lockWaitTimeout  string
 	verbose          bool
@@ -96,6 +97,7 @@ func newDumpallCmd() *cobra.Command {
 	fs.BoolVarP(&o.noPrivileges, "no-privileges", "x", false, "do not dump privileges (grant/revoke)")
 	fs.BoolVar(&o.noPrivileges, "no-acl", false, "same as --no-privileges")
 	fs.BoolVar(&o.noComments, "no-comments", false, "do not dump comments")
+	fs.BoolVar(&o.noSecurityLabels, "no-security-labels", false, "do not dump security labels")
 	fs.BoolVar(&o.noTablespaces, "no-tablespaces", false, "do not dump tablespaces nor tablespace assignments")
 	fs.StringVar(&o.lockWaitTimeout, "lock-wait-timeout", "", "fail after waiting TIMEOUT for a table lock")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "verbose mode: progress messages on stderr")
@@ -143,7 +145,7 @@ func (o *dumpallOptions) engineOptions() (dump.AllOptions, error) {
 			NoTablespaces:   o.noTablespaces,
 			LockWaitTimeout: o.lockWaitTimeout,
 			ToolVersion:     version,
-			Load:            loadCatalog(catalog.Options{}),
+			Load:            loadCatalog(catalog.Options{NoSecurityLabels: o.noSecurityLabels}),
 			LoadDatabase:    loadDatabase,
 		},
 	}
@@ -155,9 +157,10 @@ func (o *dumpallOptions) engineOptions() (dump.AllOptions, error) {
 		opts.ExcludeDatabases = append(opts.ExcludeDatabases, p.Name)
 	}
 	gopts := catalog.GlobalsOptions{
-		NoRoles:         o.tablespacesOnly,
-		NoTablespaces:   o.rolesOnly || o.noTablespaces,
-		NoRolePasswords: o.noRolePasswords,
+		NoRoles:          o.tablespacesOnly,
+		NoTablespaces:    o.rolesOnly || o.noTablespaces,
+		NoRolePasswords:  o.noRolePasswords,
+		NoSecurityLabels: o.noSecurityLabels,
 	}
 	opts.LoadGlobals = func(ctx context.Context, q dump.Querier) ([]*schema.Object, error) {
 		return catalog.LoadGlobals(ctx, q, gopts)

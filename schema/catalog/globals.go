@@ -25,6 +25,9 @@ type GlobalsOptions struct {
 	// NoRolePasswords reads pg_roles instead of pg_authid, which a role
 	// that is not a superuser may read, and dumps no password.
 	NoRolePasswords bool
+	// NoSecurityLabels leaves out the security labels on roles and
+	// tablespaces.
+	NoSecurityLabels bool
 }
 
 // LoadGlobals reads the cluster's globals, as pg_dumpall --globals-only
@@ -54,7 +57,56 @@ func LoadGlobals(ctx context.Context, q Querier, opts GlobalsOptions) ([]*schema
 			return nil, err
 		}
 	}
+	if !opts.NoSecurityLabels {
+		if err := g.sharedLabels(ctx); err != nil {
+			return nil, err
+		}
+	}
 	return g.objs, nil
+}
+
+// sharedLabels adds the security labels (pg_shseclabel) on the roles and
+// tablespaces loaded, as pg_dumpall writes them after each object. No
+// label provider comes with PostgreSQL: without one there are none.
+func (g *globals) sharedLabels(ctx context.Context) error {
+	rows, err := g.q.Query(ctx, `SELECT l.classoid, l.objoid, l.provider, l.label FROM pg_catalog.pg_shseclabel l
+		WHERE l.classoid IN (1260, 1213) ORDER BY l.classoid, l.objoid, l.provider`)
+	if err != nil {
+		return fmt.Errorf("catalog: read security labels: %w", err)
+	}
+	var labels []*schema.Object
+	var class, oid uint32
+	var provider, label string
+	_, err = pgx.ForEachRow(rows, []any{&class, &oid, &provider, &label}, func() error {
+		if o := sharedLabel(g.byRef, class, oid, provider, label); o != nil {
+			labels = append(labels, o)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("catalog: read security labels: %w", err)
+	}
+	for _, o := range labels {
+		g.add(o)
+	}
+	return nil
+}
+
+// sharedLabel is the SECURITY LABEL object for a label on a role (class
+// 1260, pg_authid) or tablespace (1213) among objs, nil for one on an
+// object not dumped.
+func sharedLabel(objs map[schema.Ref]*schema.Object, class, oid uint32, provider, label string) *schema.Object {
+	ref := schema.Ref{Class: schema.ClassPgAuthID, OID: oid}
+	typ := "role"
+	if class == 1213 {
+		ref, typ = schema.Ref{Class: schema.ClassPgTablespace, OID: oid}, "tablespace"
+	}
+	o := objs[ref]
+	if o == nil {
+		return nil
+	}
+	return &schema.Object{Ref: ref, Kind: schema.KindSecLabel, Name: strings.ToUpper(typ) + " " + o.Name, Owner: o.Owner,
+		Create: secLabelSQL(provider, typ, schema.Ident(o.Name), label), Deps: []schema.Ref{ref}}
 }
 
 // globals collects the objects of LoadGlobals or LoadDatabase in order.

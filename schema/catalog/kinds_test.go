@@ -132,6 +132,24 @@ func TestDefaultACLSQL(t *testing.T) {
 
 // TestSecLabelSQL checks the SECURITY LABEL statements: no label provider
 // comes with PostgreSQL, so the live tests can make no label.
+func TestSharedLabel(t *testing.T) {
+	role := &schema.Object{Ref: schema.Ref{Class: schema.ClassPgAuthID, OID: 10}, Kind: schema.KindRole, Name: "Bob Smith"}
+	ts := &schema.Object{Ref: schema.Ref{Class: schema.ClassPgTablespace, OID: 20}, Kind: schema.KindTablespace, Name: "fast", Owner: "o"}
+	objs := map[schema.Ref]*schema.Object{role.Ref: role, ts.Ref: ts}
+	o := sharedLabel(objs, 1260, 10, "selinux", "user_u")
+	if o == nil || o.Create != `SECURITY LABEL FOR "selinux" ON ROLE "Bob Smith" IS 'user_u';` || o.Kind != schema.KindSecLabel ||
+		len(o.Deps) != 1 || o.Deps[0] != role.Ref {
+		t.Errorf("label on a role: %+v", o)
+	}
+	o = sharedLabel(objs, 1213, 20, "selinux", "x")
+	if o == nil || o.Create != `SECURITY LABEL FOR "selinux" ON TABLESPACE "fast" IS 'x';` || o.Owner != "o" {
+		t.Errorf("label on a tablespace: %+v", o)
+	}
+	if o := sharedLabel(objs, 1260, 99, "selinux", "x"); o != nil {
+		t.Errorf("label on a role not dumped: %+v", o)
+	}
+}
+
 func TestSecLabelSQL(t *testing.T) {
 	for _, tt := range []struct{ typ, identity, want string }{
 		{"table", `"s"."t"`, `SECURITY LABEL FOR "selinux" ON TABLE "s"."t" IS 'system_u:object_r:x:s0';`},
