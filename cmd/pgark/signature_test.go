@@ -95,7 +95,8 @@ var signatureQueries = []struct{ name, sql string }{
 		FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ` + userNamespace + `
 		  AND NOT EXISTS (SELECT 1 FROM pg_type m WHERE m.oid = p.prorettype AND m.typtype = 'm' AND p.prosrc LIKE 'multirange\_constructor%')`},
 
-	{"triggers", `SELECT format('trigger %s enabled=%s', pg_get_triggerdef(t.oid), t.tgenabled)
+	{"triggers", `SELECT format('trigger %s enabled=%s%s', pg_get_triggerdef(t.oid), t.tgenabled,
+			CASE WHEN t.tgparentid <> 0 THEN ' clone' ELSE '' END)
 		FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
 		WHERE ` + userNamespace + ` AND NOT t.tgisinternal`},
 
@@ -137,7 +138,11 @@ var signatureQueries = []struct{ name, sql string }{
 	// casts, and relation row types (a sequence has one before PostgreSQL
 	// 14); and a range type's canonical function's dependency on the type,
 	// which PostgreSQL 13 records and later majors do not (the range's
-	// signature line names its canonical function either way).
+	// signature line names its canonical function either way). Left out
+	// too: the dependencies of an extension's members, which its script on
+	// the target makes (a restore runs CREATE EXTENSION, and the script
+	// differs between the extension's versions), and those of triggers
+	// the server clones onto partitions (see the trigger lines).
 	{"dependencies", `WITH automade (classid, objid) AS (
 			SELECT 'pg_type'::regclass::oid, t.oid FROM pg_type t WHERE t.typtype = 'm'
 				OR (t.typrelid <> 0 AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) <> 'c')
@@ -153,7 +158,11 @@ var signatureQueries = []struct{ name, sql string }{
 		  AND coalesce(o.schema, '') NOT LIKE 'pg\_toast%' AND coalesce(r.schema, '') NOT LIKE 'pg\_toast%'
 		  AND (d.classid, d.objid) NOT IN (SELECT * FROM automade)
 		  AND (d.refclassid, d.refobjid) NOT IN (SELECT * FROM automade)
-		  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE d.classid = 'pg_trigger'::regclass AND t.oid = d.objid AND t.tgisinternal)
+		  AND NOT EXISTS (SELECT 1 FROM pg_trigger t WHERE d.classid = 'pg_trigger'::regclass AND t.oid = d.objid
+			AND (t.tgisinternal OR t.tgparentid <> 0))
+		  AND d.deptype <> 'e'
+		  AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.deptype = 'e'
+			AND ((x.classid, x.objid) = (d.classid, d.objid) OR (x.classid, x.objid) = (d.refclassid, d.refobjid)))
 		  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE d.classid = 'pg_constraint'::regclass AND c.oid = d.objid AND c.contype = 'n')
 		  AND NOT EXISTS (SELECT 1 FROM pg_range g WHERE d.classid = 'pg_proc'::regclass AND d.objid = g.rngcanonical
 			AND d.refclassid = 'pg_type'::regclass AND d.refobjid = g.rngtypid)`},

@@ -116,13 +116,27 @@ var (
 	qualifierRE = regexp.MustCompile(`(?:"(?:[^"]|"")+"|[a-z_][a-z0-9_$]*)\.`)
 	// An ACL item's privileges: `alice=arwdDxtm/alice` (grant options as `*`).
 	aclPrivsRE = regexp.MustCompile(`=([A-Za-z*]*)/`)
+	// A transform's identity before 16: `transform for T on language L`.
+	transformOnRE = regexp.MustCompile(`(transform for \S+) on language `)
+	// A foreign key constraint the server made for a referenced partition
+	// before 18: `hashed_ref_k_fkey1 on`.
+	fkeyCloneRE = regexp.MustCompile(`(\S+)_fkey(\d+)( on )`)
 )
 
 // versionRules, by the major that brought each difference.
 var versionRules = []versionRule{
+	{14, "operator classes: 14+ records a class's operators and support functions as depending on the family (a), 13 on the class (i) and on the operator or function (n)", func(l string) (string, bool) {
+		return l, !strings.HasPrefix(l, "depend operator of access method ") && !strings.HasPrefix(l, "depend function of access method ")
+	}},
+	{14, "aggregates: 14+ no longer records an aggregate's dependency on its support functions as a normal dependency of the aggregate", func(l string) (string, bool) {
+		return l, !(strings.HasPrefix(l, "depend aggregate ") && strings.Contains(l, " -> function ") && strings.HasSuffix(l, " (n)"))
+	}},
 	{15, "generated columns: 15+ records the expression's dependencies on the default (attrdef), not on the column", func(l string) (string, bool) {
 		return l, !strings.HasPrefix(l, "depend default value for ") &&
-			!(strings.HasPrefix(l, "depend table column ") && strings.Contains(l, " -> table column ") && strings.HasSuffix(l, " (a)"))
+			!(strings.HasPrefix(l, "depend table column ") && strings.HasSuffix(l, " (a)"))
+	}},
+	{15, "triggers: 15+ shows the triggers it clones onto partitions (marked clone here); 14 and older mark them internal", func(l string) (string, bool) {
+		return l, !(strings.HasPrefix(l, "trigger ") && strings.HasSuffix(l, " clone"))
 	}},
 	{15, "views: 15+ records a view's dependencies on the columns of the views it reads through functions (for a view that reads itself so, in place of its rule's dependency on the view)", func(l string) (string, bool) {
 		return l, !(strings.HasPrefix(l, `depend rule "_RETURN" on `) && strings.Contains(l, " -> view column ")) && !viewSelfEdge(l)
@@ -132,6 +146,9 @@ var versionRules = []versionRule{
 			return strings.Replace(l, " persistence=u ", " persistence=p ", 1), true
 		}
 		return l, true
+	}},
+	{16, "transforms: 16+ names a transform \"transform for T language L\", older majors \"transform for T on language L\"", func(l string) (string, bool) {
+		return transformOnRE.ReplaceAllString(l, "${1} language "), true
 	}},
 	{16, "views: 16+ no longer records a view's rule depending on its own view", func(l string) (string, bool) {
 		return l, !viewSelfEdge(l)
@@ -153,6 +170,9 @@ var versionRules = []versionRule{
 	}},
 	{17, "domains: 17+ records NOT NULL of a domain as a constraint (typnotnull says it either way)", func(l string) (string, bool) {
 		return l, !(strings.HasPrefix(l, "constraint ") && strings.Contains(l, " on domain ") && strings.Contains(l, " type=n "))
+	}},
+	{18, "foreign keys: 18+ names the constraints it makes for each partition of a referenced partitioned table NAME_fkey_1, NAME_fkey_2..., older majors NAME_fkey1...", func(l string) (string, bool) {
+		return fkeyCloneRE.ReplaceAllString(l, "${1}_fkey_${2}${3}"), true
 	}},
 	{18, "tables: 18+ records NOT NULL of a column as a constraint (attnotnull says it either way)", func(l string) (string, bool) {
 		return l, !(strings.HasPrefix(l, "constraint ") && !strings.Contains(l, " on domain ") && strings.Contains(l, " type=n "))

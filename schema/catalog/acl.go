@@ -119,6 +119,9 @@ func loadComments(ctx context.Context, q Querier, idx map[schema.Ref]target, add
 		FROM pg_catalog.pg_description d
 		JOIN pg_catalog.pg_namespace n ON d.classoid = 2615 AND n.oid = d.objoid
 		WHERE `+userNamespace("n")+`
+			-- initdb's comment on public, which pg_dump leaves out too: a
+			-- restoring role that does not own public may not set it.
+			AND NOT (n.nspname = 'public' AND d.description = 'standard public schema')
 		UNION ALL
 		SELECT d.classoid, d.objoid, 0, d.description, k.contype::text, n.nspname::text,
 			COALESCE(c.relname, t.typname)::text, k.conname::text,
