@@ -50,8 +50,7 @@ Flags follow pg_dump's where they overlap, so -h is kept for --host: help is
 Exit codes:
   0    success
   1    failure (I/O, connection, corrupt archive, ...)
-  2    usage error (unknown command or flag, wrong arguments) or a verb that is
-       not built yet
+  2    usage error (unknown command or flag, wrong arguments)
   126  restore-wal: any failure other than a missing file (see its help)
   130  interrupted by SIGINT or SIGTERM; a second signal ends pgark at once`
 
