@@ -388,8 +388,21 @@ func (r *runner) dial(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	r.all = append(r.all, s)
+	// Commits need not wait for the WAL flush: finish makes all of them
+	// durable at once. With -1 there is one commit, which must wait.
+	if !r.opts.SingleTransaction {
+		if err := s.exec(ctx, "SET synchronous_commit = off;"); err != nil {
+			return nil, fmt.Errorf("set up session: %w", err)
+		}
+	}
 	return s, nil
 }
+
+// durableSQL ends a restore whose sessions committed with
+// synchronous_commit off: a transaction that gets a transaction ID and
+// commits with it on waits until the WAL up to its commit record is
+// flushed, and so every earlier commit with it.
+const durableSQL = "SET synchronous_commit = on; SELECT pg_catalog.txid_current();"
 
 // setup opens the main session (creating the database first with -C),
 // starts the transaction with -1 and opens the workers.
@@ -494,6 +507,11 @@ func (r *runner) finish(ctx context.Context, ok bool) error {
 	if ok && r.opts.SingleTransaction && r.main != nil {
 		if cerr := r.main.exec(ctx, "COMMIT;"); cerr != nil {
 			err = fmt.Errorf("commit: %w", cerr)
+		}
+	}
+	if !r.opts.SingleTransaction && r.main != nil && r.main.conn != nil && !r.main.broken() && ctx.Err() == nil {
+		if cerr := r.main.exec(ctx, durableSQL); cerr != nil && ok {
+			err = fmt.Errorf("make the restore durable: %w", cerr)
 		}
 	}
 	for _, s := range r.all {
