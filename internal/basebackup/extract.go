@@ -37,22 +37,7 @@ type extractor struct {
 // whether it is the main data directory's archive (base.tar), whose
 // pg_control and pg_tblspc links get special treatment.
 func (x *extractor) extract(r io.Reader, root, prefix string, main bool) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("basebackup: read archive for %s: %w", root, err)
-		}
-		name, err := entryName(h.Name)
-		if err != nil {
-			return err
-		}
-		if name == "." {
-			continue
-		}
+	err := walkTar(r, func(h *tar.Header, name string, body io.Reader) error {
 		dst := filepath.Join(root, filepath.FromSlash(name))
 		mode := fs.FileMode(h.Mode) & fs.ModePerm
 		switch h.Typeflag {
@@ -64,7 +49,7 @@ func (x *extractor) extract(r io.Reader, root, prefix string, main bool) error {
 			if main && name == controlFile {
 				dst = filepath.Join(root, filepath.FromSlash(controlTemp))
 			}
-			if err := x.writeFile(dst, prefix+name, mode, tr, h); err != nil {
+			if err := x.writeFile(dst, prefix+name, mode, body, h); err != nil {
 				return err
 			}
 		case tar.TypeSymlink:
@@ -81,7 +66,62 @@ func (x *extractor) extract(r io.Reader, root, prefix string, main bool) error {
 		default:
 			return fmt.Errorf("basebackup: archive for %s: entry %s of unsupported type %q", root, h.Name, h.Typeflag)
 		}
+		return nil
+	})
+	var te *tarError
+	if errors.As(err, &te) {
+		return fmt.Errorf("basebackup: read archive for %s: %w", root, te.err)
 	}
+	return err
+}
+
+// tarError is a failure to read the tar stream itself.
+type tarError struct{ err error }
+
+func (e *tarError) Error() string { return e.err.Error() }
+
+// walkTar reads the tar stream r to its end and calls fn for each entry
+// with its cleaned name (see entryName), the archive's own "." left out;
+// a regular file's body is read from body. A failure of the stream is a
+// *tarError; fn's errors are returned as they are.
+func walkTar(r io.Reader, fn func(h *tar.Header, name string, body io.Reader) error) error {
+	tr := tar.NewReader(r)
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return &tarError{err}
+		}
+		name, err := entryName(h.Name)
+		if err != nil {
+			return err
+		}
+		if name == "." {
+			continue
+		}
+		if err := fn(h, name, tr); err != nil {
+			return err
+		}
+	}
+}
+
+// copyEntry copies a regular file's body to w, summing it into sums (nil:
+// none) as the manifest path name, and checks its size against the
+// header's.
+func copyEntry(sums *fileSums, name string, w io.Writer, body io.Reader, h *tar.Header) error {
+	var n int64
+	var err error
+	if sums != nil {
+		n, err = sums.copy(name, w, body)
+	} else {
+		n, err = io.Copy(w, body)
+	}
+	if err == nil && n != h.Size {
+		err = fmt.Errorf("%d bytes, header says %d", n, h.Size)
+	}
+	return err
 }
 
 // entryName cleans a tar entry name and refuses names that leave the
@@ -119,15 +159,7 @@ func (x *extractor) writeFile(dst, name string, mode fs.FileMode, r io.Reader, h
 	if err != nil {
 		return fmt.Errorf("basebackup: %w", err)
 	}
-	var n int64
-	if x.sums != nil {
-		n, err = x.sums.copy(name, f, r)
-	} else {
-		n, err = io.Copy(f, r)
-	}
-	if err == nil && n != h.Size {
-		err = fmt.Errorf("%d bytes, header says %d", n, h.Size)
-	}
+	err = copyEntry(x.sums, name, f, r, h)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -178,38 +179,23 @@ func (p *pgarkOutput) archive(b *run, r io.Reader, m *replication.NewArchive) (e
 // scanTar reads a tar stream to its end, summing each regular file into
 // sums (nil: none), its name prefixed with prefix.
 func scanTar(r io.Reader, prefix string, sums *fileSums) error {
-	tr := tar.NewReader(r)
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		name, err := entryName(h.Name)
-		if err != nil {
-			return err
-		}
+	err := walkTar(r, func(h *tar.Header, name string, body io.Reader) error {
 		switch h.Typeflag {
 		case tar.TypeReg, tar.TypeRegA:
-			var n int64
-			if sums != nil {
-				n, err = sums.copy(prefix+name, io.Discard, tr)
-			} else {
-				n, err = io.Copy(io.Discard, tr)
-			}
-			if err != nil {
-				return err
-			}
-			if n != h.Size {
-				return fmt.Errorf("%s: %d bytes, header says %d", name, n, h.Size)
+			if err := copyEntry(sums, prefix+name, io.Discard, body, h); err != nil {
+				return fmt.Errorf("%s: %w", name, err)
 			}
 		case tar.TypeDir, tar.TypeSymlink:
 		default:
 			return fmt.Errorf("entry %s of unsupported type %q", h.Name, h.Typeflag)
 		}
+		return nil
+	})
+	var te *tarError
+	if errors.As(err, &te) {
+		return te.err
 	}
+	return err
 }
 
 type countingWriter struct {
