@@ -66,7 +66,9 @@ func main() {
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	noticed := make(chan struct{})
 	context.AfterFunc(ctx, func() {
+		defer close(noticed)
 		stop()
 		// stop also cancels ctx, and then the cause is context.Canceled
 		// itself; after a signal it is an error naming the signal (which
@@ -75,7 +77,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "pgark: %v: stopping; a second signal ends pgark at once\n", cause)
 		}
 	})
-	return execute(ctx, args, stdin, stdout, stderr)
+	code := execute(ctx, args, stdin, stdout, stderr)
+	if ctx.Err() != nil {
+		// A signal came: its notice is written before the process exits,
+		// even when the verb stopped at once.
+		<-noticed
+	}
+	return code
 }
 
 // execute runs the command tree under ctx, prints the error (if any) once to
