@@ -83,6 +83,11 @@ type Codec uint8
 const (
 	CodecNone Codec = 0
 	CodecZstd Codec = 1
+	// CodecZstdColumns stores a data block of tab-separated rows column by
+	// column: the column count and lengths, then zstd frames of the
+	// columns (see columnize and SPEC.md). Writers choose it for CodecZstd data blocks
+	// on their own; it is not a WriterOptions.Codec.
+	CodecZstdColumns Codec = 2
 )
 
 func (c Codec) String() string {
@@ -91,11 +96,13 @@ func (c Codec) String() string {
 		return "none"
 	case CodecZstd:
 		return "zstd"
+	case CodecZstdColumns:
+		return "zstd-columns"
 	}
 	return fmt.Sprintf("codec %d", uint8(c))
 }
 
-func (c Codec) valid() bool { return c == CodecNone || c == CodecZstd }
+func (c Codec) valid() bool { return c <= CodecZstdColumns }
 
 // Record header flags.
 const (
@@ -167,6 +174,8 @@ func decodeRecordHeader(b []byte, off int64) (recordHeader, error) {
 		return bad("flags %#x on a %s record", h.flags, h.kind)
 	case h.stored > MaxPayload || h.raw > MaxPayload:
 		return bad("payload length %d stored / %d raw exceeds the maximum %d", h.stored, h.raw, MaxPayload)
+	case h.codec == CodecZstdColumns && h.kind != RecordData:
+		return bad("codec %s on a %s record", h.codec, h.kind)
 	case h.codec == CodecNone && h.stored != h.raw:
 		return bad("uncompressed payload with stored length %d != raw length %d", h.stored, h.raw)
 	case h.rows != 0 && h.kind != RecordData:

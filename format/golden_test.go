@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,6 +42,18 @@ func goldenContent() content {
 			{entry: 5, rows: 1, data: []byte("-0.000000000000000000001\n")},
 		},
 	}
+}
+
+// goldenColumnsContent is goldenContent with a block of 64 rows more, which
+// zstd stores column by column (codec zstd-columns).
+func goldenColumnsContent() content {
+	c := goldenContent()
+	var b bytes.Buffer
+	for i := range 64 {
+		fmt.Fprintf(&b, "%d\trow %d\t\\N\t{%d,%d}\t{\"n\": %d}\n", 100+i, i%7, i, i*i, i%3)
+	}
+	c.blocks = append(c.blocks, testBlock{entry: 4, rows: 64, data: b.Bytes()})
+	return c
 }
 
 // goldenClusterContent is a cluster archive (version 2): a global entry,
@@ -90,6 +103,7 @@ func TestGolden(t *testing.T) {
 		{"golden-v1-none.pgark", goldenContent(), WriterOptions{Codec: CodecNone}, true},
 		{"golden-v1-zstd.pgark", goldenContent(), WriterOptions{Codec: CodecZstd}, false},
 		{"golden-v2-cluster-none.pgark", goldenClusterContent(), WriterOptions{Codec: CodecNone}, true},
+		{"golden-v1-zstd-columns.pgark", goldenColumnsContent(), WriterOptions{Codec: CodecZstd}, false},
 	} {
 		c := tc.c
 		t.Run(tc.file, func(t *testing.T) {
@@ -102,6 +116,13 @@ func TestGolden(t *testing.T) {
 			require.NoError(t, err)
 			if tc.exact {
 				require.True(t, bytes.Equal(want, got), "writer output differs from %s; if the format changed on purpose, bump Version and regenerate", path)
+			}
+			if tc.file == "golden-v1-zstd-columns.pgark" {
+				r, err := NewReader(bytes.NewReader(want), int64(len(want)))
+				require.NoError(t, err)
+				blocks := r.Blocks()
+				r.Close()
+				require.Equal(t, CodecZstdColumns, blocks[len(blocks)-1].Codec)
 			}
 			exp := expected(c)
 			for name, res := range map[string]readResult{"reader": readRandom(t, want), "scanner": readStream(t, want)} {

@@ -84,7 +84,7 @@ func NewWriter(w io.Writer, info Info, opts WriterOptions) (*Writer, error) {
 func (aw *Writer) record(dst []byte, h recordHeader, p []byte) ([]byte, recordHeader) {
 	start := len(dst)
 	dst = append(dst, make([]byte, RecordHeaderSize)...)
-	dst, h.codec = aw.enc.encode(dst, p)
+	dst, h.codec = aw.enc.encode(dst, p, h.kind == RecordData)
 	stored := dst[start+RecordHeaderSize:]
 	h.stored = uint32(len(stored))
 	h.raw = uint32(len(p))
