@@ -51,12 +51,12 @@ func TestUncolumnizeRefuses(t *testing.T) {
 		cols string
 		lens []uint32
 	}{
-		{"1\n2\na\n", []uint32{4, 2}},       // 3 values, not rows of 2
-		{"1\n2\na\nb", []uint32{4, 3}},      // no final newline
-		{"1\n2\na\nb\n", nil},              // no columns
-		{"1\n2\na\nb\n", []uint32{4, 3}},   // lengths that do not add up
-		{"1\n2\na\nb\n", []uint32{2, 6}},   // one value in one column, three in the other
-		{"1\n2\na\nbb\n", []uint32{5, 4}},  // a column ending inside a value
+		{"1\n2\na\n", []uint32{4, 2}},     // 3 values, not rows of 2
+		{"1\n2\na\nb", []uint32{4, 3}},    // no final newline
+		{"1\n2\na\nb\n", nil},             // no columns
+		{"1\n2\na\nb\n", []uint32{4, 3}},  // lengths that do not add up
+		{"1\n2\na\nb\n", []uint32{2, 6}},  // one value in one column, three in the other
+		{"1\n2\na\nbb\n", []uint32{5, 4}}, // a column ending inside a value
 		{"1\n2\n\n\n", []uint32{4, 0, 2}}, // an empty column
 	} {
 		_, err := uncolumnize(nil, []byte(tc.cols), tc.lens)
