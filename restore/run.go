@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/pgark/pgark/format"
 	"github.com/pgark/pgark/internal/conn"
@@ -935,12 +936,18 @@ func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) e
 	units := make(chan Unit)
 	var wg sync.WaitGroup
 	for _, s := range r.workers {
+		// Each worker reads and decodes its next blocks while its session
+		// loads the current ones, so the server never waits for the client.
+		staged := make(chan *stagedUnit, 1)
+		ra := &readAhead{budget: semaphore.NewWeighted(readAheadBytes)}
+		wg.Go(func() { ra.stage(ctx, ar, units, staged) })
 		wg.Go(func() {
-			for u := range units {
-				rd := &blockReader{ctx: ctx, ar: ar, blocks: u.Blocks}
-				if err := r.load(ctx, s, &u, rd); err != nil {
+			for st := range staged {
+				rd := &stagedReader{ctx: ctx, st: st, ra: ra}
+				if err := r.load(ctx, s, &st.u, rd); err != nil {
 					r.stop(err)
 				}
+				rd.drain()
 			}
 		})
 	}
@@ -966,37 +973,130 @@ feed:
 	return nil
 }
 
-// blockReader yields the rows of a unit's blocks, reading and checking one
-// block at a time; a damaged block fails the read, and so the COPY.
-type blockReader struct {
-	ctx    context.Context
-	ar     *format.Reader
-	blocks []format.Block
-	buf    []byte
-	pos    int
+// readAheadBytes bounds the raw bytes of the blocks a worker has read and
+// decoded but not sent yet; a larger block (a piece of a chain) is read
+// alone.
+const readAheadBytes = 4 << 20
+
+// readAhead reads, checks and decodes a worker's next blocks while its
+// session sends the current ones, within a budget of readAheadBytes.
+type readAhead struct {
+	budget *semaphore.Weighted
+	bufs   sync.Pool // *[]byte of at most 2 MiB
+}
+
+// stagedUnit is a unit whose blocks are read ahead. blocks delivers them in
+// order and is closed after the last one, or after err is set.
+type stagedUnit struct {
+	u      Unit
+	blocks chan stagedBlock
 	err    error
 }
 
-func (b *blockReader) readErr() error { return b.err }
+type stagedBlock struct {
+	data   []byte
+	weight int64 // what it holds of the budget
+}
 
-func (b *blockReader) Read(p []byte) (int, error) {
-	for b.pos == len(b.buf) {
-		if len(b.blocks) == 0 {
+func weight(b format.Block) int64 { return min(max(int64(b.Raw), 1), readAheadBytes) }
+
+// stage reads the blocks of the units it receives and passes them on in
+// staged, one unit after the other, until units is closed or ctx is done;
+// then it closes staged.
+func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan Unit, staged chan<- *stagedUnit) {
+	defer close(staged)
+	for u := range units {
+		st := &stagedUnit{u: u, blocks: make(chan stagedBlock, 4)}
+		select {
+		case staged <- st:
+		case <-ctx.Done():
+			return
+		}
+		for _, b := range u.Blocks {
+			w := weight(b)
+			if err := ra.budget.Acquire(ctx, w); err != nil {
+				st.err = context.Cause(ctx)
+				break
+			}
+			buf, _ := ra.bufs.Get().(*[]byte)
+			if buf == nil {
+				buf = new([]byte)
+			}
+			data, err := ar.ReadBlock(b, (*buf)[:0])
+			if err != nil {
+				ra.done(stagedBlock{data: *buf, weight: w})
+				st.err = err
+				break
+			}
+			st.blocks <- stagedBlock{data: data, weight: w}
+		}
+		close(st.blocks)
+	}
+}
+
+// done returns a block's budget and buffer.
+func (ra *readAhead) done(b stagedBlock) {
+	ra.budget.Release(b.weight)
+	if cap(b.data) <= 2<<20 {
+		buf := b.data[:0]
+		ra.bufs.Put(&buf)
+	}
+}
+
+// stagedReader yields the rows of a staged unit; a damaged block fails the
+// read, and so the COPY.
+type stagedReader struct {
+	ctx  context.Context
+	st   *stagedUnit
+	ra   *readAhead
+	cur  stagedBlock // the block being sent; nil data before the first
+	pos  int
+	done bool
+	err  error
+}
+
+func (b *stagedReader) readErr() error { return b.err }
+
+func (b *stagedReader) Read(p []byte) (int, error) {
+	for b.cur.data == nil || b.pos == len(b.cur.data) {
+		if b.err != nil {
+			return 0, b.err
+		}
+		if b.done {
 			return 0, io.EOF
 		}
 		if err := b.ctx.Err(); err != nil {
 			return 0, err
 		}
-		data, err := b.ar.ReadBlock(b.blocks[0], b.buf[:0])
-		if err != nil {
-			b.err = err
-			return 0, err
+		b.release()
+		next, ok := <-b.st.blocks
+		if !ok {
+			b.done = true
+			b.err = b.st.err
+			continue
 		}
-		b.buf, b.pos, b.blocks = data, 0, b.blocks[1:]
+		b.cur, b.pos = next, 0
 	}
-	n := copy(p, b.buf[b.pos:])
+	n := copy(p, b.cur.data[b.pos:])
 	b.pos += n
 	return n, nil
+}
+
+// release gives back the block that has been sent.
+func (b *stagedReader) release() {
+	if b.cur.data != nil {
+		b.ra.done(b.cur)
+		b.cur = stagedBlock{}
+	}
+}
+
+// drain gives back every block of the unit the load did not take (it
+// failed or stopped), so that the stage goroutine can go on.
+func (b *stagedReader) drain() {
+	b.release()
+	for blk := range b.st.blocks {
+		b.ra.done(blk)
+	}
 }
 
 // psqlConnArg is the argument of psql's \connect for database db, as
