@@ -96,6 +96,8 @@ func makePlan(objs []*schema.Object, o *Options) (*plan, error) {
 			Ident:      obj.Ident,
 			Create:     obj.CreateSQL(),
 			Drop:       obj.Drop,
+			Build:      obj.Build,
+			Attach:     obj.Attach,
 		}
 		if o.NoOwner {
 			e.Owner = ""

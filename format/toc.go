@@ -93,6 +93,11 @@ type Entry struct {
 	Create     string   `json:"create,omitempty"`
 	Drop       string   `json:"drop,omitempty"`
 	Copy       string   `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks
+	// Build and Attach, both set or both empty, may replace Create: Build
+	// first, then Attach (a PRIMARY KEY or UNIQUE constraint built as an
+	// index, then added USING INDEX).
+	Build  string `json:"build,omitempty"`
+	Attach string `json:"attach,omitempty"`
 	Deps       []uint32 `json:"deps,omitempty"`
 	// Database is the database the entry belongs to, in a cluster
 	// archive; "" for the cluster's globals (and in every version 1 archive).

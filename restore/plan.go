@@ -211,10 +211,24 @@ func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan
 // task is an entry of a parallel phase with what it waits for.
 type task struct {
 	e      *format.Entry
+	step   step
 	deps   []int    // indexes of the tasks it waits for
 	locks  []uint32 // table entries it locks exclusively
 	shared []uint32 // table entries it locks in a shared mode (an index build)
+	// build is the stepBuild task a stepAttach task follows; failed says
+	// that a stepBuild task failed, so its attach is skipped.
+	build  *task
+	failed bool
 }
+
+// step is the part of its entry a task runs.
+type step uint8
+
+const (
+	stepWhole  step = iota // the entry's Create
+	stepBuild              // its Build: the unique index of a constraint
+	stepAttach             // its Attach: the constraint, on that index
+)
 
 // tables are the table entries the task works on, whatever the lock.
 func (t *task) tables() []uint32 { return append(slices.Clone(t.locks), t.shared...) }
@@ -230,10 +244,21 @@ func (t *task) tables() []uint32 { return append(slices.Clone(t.locks), t.shared
 // a SHARE lock, which only the exclusive entries conflict with. Knowing
 // both, the scheduler never hands a worker an entry that would wait on
 // the server for a lock another worker holds.
-func newTasks(byID map[uint32]*format.Entry, list []*format.Entry) []*task {
+//
+// With split, an entry with Build and Attach (a primary key or unique
+// constraint) is two tasks: Build, an index build under the shared lock,
+// then Attach, exclusive, which what depends on the entry waits for.
+func newTasks(byID map[uint32]*format.Entry, list []*format.Entry, split bool) []*task {
+	var tasks []*task
 	index := make(map[uint32]int, len(list))
-	for i, e := range list {
-		index[e.ID] = i
+	for _, e := range list {
+		if split && e.Build != "" && e.Attach != "" {
+			b := &task{e: e, step: stepBuild}
+			tasks = append(tasks, b, &task{e: e, step: stepAttach, deps: []int{len(tasks)}, build: b})
+		} else {
+			tasks = append(tasks, &task{e: e})
+		}
+		index[e.ID] = len(tasks) - 1
 	}
 	// reach[id]: the tasks that entry id (not in list) stands for.
 	reach := map[uint32][]int{}
@@ -261,9 +286,8 @@ func newTasks(byID map[uint32]*format.Entry, list []*format.Entry) []*task {
 		reach[id] = out
 		return out
 	}
-	tasks := make([]*task, len(list))
-	for i, e := range list {
-		t := &task{e: e}
+	for i, t := range tasks {
+		e := t.e
 		for _, d := range e.Deps {
 			if j, ok := index[d]; ok {
 				t.deps = append(t.deps, j)
@@ -276,14 +300,13 @@ func newTasks(byID map[uint32]*format.Entry, list []*format.Entry) []*task {
 		// A task can only wait for an earlier one: archive order is
 		// dependency order, and this keeps the scheduler free of cycles.
 		t.deps = slices.DeleteFunc(t.deps, func(j int) bool { return j >= i })
-		switch e.Kind {
-		case kindComment:
-		case kindIndex:
+		switch {
+		case e.Kind == kindComment:
+		case e.Kind == kindIndex || t.step == stepBuild:
 			t.shared = tableLocks(byID, e)
 		default:
 			t.locks = tableLocks(byID, e)
 		}
-		tasks[i] = t
 	}
 	return tasks
 }

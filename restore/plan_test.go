@@ -122,7 +122,7 @@ func TestTasks(t *testing.T) {
 	entries := toc()
 	p, err := NewPlan(entries, nil, Options{})
 	require.NoError(t, err)
-	tasks := newTasks(p.byID, p.Post)
+	tasks := newTasks(p.byID, p.Post, true)
 	byID := map[uint32]*task{}
 	for _, tk := range tasks {
 		byID[tk.e.ID] = tk
@@ -139,7 +139,7 @@ func TestTasks(t *testing.T) {
 	// Leaving the key out: the foreign key still waits for what the key
 	// waited for, here nothing in the list.
 	sub := []*format.Entry{p.byID[10], p.byID[12]}
-	tasks = newTasks(p.byID, sub)
+	tasks = newTasks(p.byID, sub, true)
 	assert.Empty(t, tasks[1].deps)
 
 	// Through an entry that is left out: 13 -> 10 (out) -> nothing; a
@@ -147,8 +147,41 @@ func TestTasks(t *testing.T) {
 	entries[9].Deps = []uint32{9} // index 10 now depends on constraint 9
 	p2, err := NewPlan(entries, nil, Options{})
 	require.NoError(t, err)
-	tasks = newTasks(p2.byID, []*format.Entry{p2.byID[9], p2.byID[13]})
+	tasks = newTasks(p2.byID, []*format.Entry{p2.byID[9], p2.byID[13]}, true)
 	assert.Equal(t, []int{0}, tasks[1].deps, "comment 13 waits for 9 through index 10")
+}
+
+// TestTasksUsingIndex: a key with Build and Attach is two tasks, the build
+// under the shared lock its table's index builds take, the attach
+// exclusive after it; what depends on the key waits for the attach.
+func TestTasksUsingIndex(t *testing.T) {
+	entries := toc()
+	entries[8].Build, entries[8].Attach = "b9", "a9" // constraint 9 on table 2
+	entries[8].Deps = []uint32{2}
+	p, err := NewPlan(entries, nil, Options{})
+	require.NoError(t, err)
+
+	tasks := newTasks(p.byID, p.Post, true)
+	require.Equal(t, uint32(9), tasks[0].e.ID)
+	require.Equal(t, uint32(9), tasks[1].e.ID)
+	build, attach := tasks[0], tasks[1]
+	assert.Equal(t, stepBuild, build.step)
+	assert.Equal(t, []uint32{2}, build.shared)
+	assert.Empty(t, build.locks)
+	assert.Equal(t, stepAttach, attach.step)
+	assert.Equal(t, []int{0}, attach.deps)
+	assert.Equal(t, []uint32{2}, attach.locks)
+	assert.Same(t, build, attach.build)
+	for _, tk := range tasks {
+		if tk.e.ID == 12 {
+			assert.Equal(t, []int{1}, tk.deps, "the foreign key waits for the attach")
+		}
+	}
+
+	// Into a script, or for a reader that does not split: one task.
+	tasks = newTasks(p.byID, p.Post, false)
+	assert.Equal(t, stepWhole, tasks[0].step)
+	assert.Equal(t, uint32(10), tasks[1].e.ID)
 }
 
 func TestLargeObjectEntries(t *testing.T) {

@@ -571,6 +571,36 @@ func (r *runner) runEntry(ctx context.Context, s *session, e *format.Entry) erro
 	return nil
 }
 
+// runTask runs a task of the scheduler: a whole entry, or the index build
+// or the attach of a constraint built on its index.
+func (r *runner) runTask(ctx context.Context, s *session, t *task) error {
+	e := t.e
+	switch t.step {
+	case stepBuild:
+		r.verbose("creating %s %s (its index)", e.Kind, describe(e.Schema, e.Name))
+		s.comment(fmt.Sprintf("Entry %d; %s %s (its index)", e.ID, e.Kind, describe(e.Schema, e.Name)))
+		if err := r.useTablespace(ctx, s, e); err != nil {
+			return err
+		}
+		if err := s.exec(ctx, e.Build); err != nil {
+			t.failed = true
+			return r.fail(ctx, s, e, -1, e.Build, err)
+		}
+		return nil
+	case stepAttach:
+		defer r.track.ran(e.ID)
+		if t.build.failed {
+			return nil // reported with the build
+		}
+		r.verbose("creating %s %s (on its index)", e.Kind, describe(e.Schema, e.Name))
+		if err := s.exec(ctx, e.Attach); err != nil {
+			return r.fail(ctx, s, e, -1, e.Attach, err)
+		}
+		return nil
+	}
+	return r.runEntry(ctx, s, e)
+}
+
 // hasSQL says whether e has statements of its own to run.
 func hasSQL(e *format.Entry) bool { return e.Create != "" }
 
@@ -706,7 +736,7 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 	if len(list) == 0 {
 		return nil
 	}
-	tasks := newTasks(byID, list)
+	tasks := newTasks(byID, list, r.target.DB != nil)
 	sizes := r.track.tableBytes(byID)
 	weight := make([]int64, len(tasks))
 	waiting := make([]int, len(tasks))
@@ -747,7 +777,7 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 			idle = idle[:len(idle)-1]
 			running++
 			go func() {
-				done <- finished{i: i, s: s, err: r.runEntry(ctx, s, tasks[i].e)}
+				done <- finished{i: i, s: s, err: r.runTask(ctx, s, tasks[i])}
 			}()
 		}
 		if running == 0 {

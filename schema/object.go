@@ -295,7 +295,13 @@ type Object struct {
 	// statements ending in ";". When Definer is set, Create is ignored and
 	// the definer renders it, honouring parts split off by Sort.
 	Create, Drop string
-	Definer      Definer
+	// Build and Attach, when set, do together what Create does for a
+	// PRIMARY KEY or UNIQUE constraint on a plain b-tree index: Build
+	// creates the index alone (CREATE UNIQUE INDEX, a SHARE lock that the
+	// table's other index builds share) and Attach makes it the constraint
+	// (ADD CONSTRAINT ... USING INDEX, an exclusive lock for an instant).
+	Build, Attach string
+	Definer       Definer
 	// Deps are what this object needs to exist first. References to
 	// objects that are not in the dump are ignored; a reference to a
 	// column means the object that column belongs to.

@@ -549,7 +549,11 @@ func (r *relReader) constraints(ctx context.Context) error {
 			COALESCE((SELECT u.oid FROM pg_catalog.pg_constraint u
 				WHERE co.contype = 'f' AND u.conrelid = co.confrelid AND u.conindid = co.conindid
 				AND u.contype IN ('p', 'u') LIMIT 1), 0),
-			COALESCE(i.indisclustered, false), COALESCE(i.indisreplident, false), COALESCE(ic.relname, '')
+			COALESCE(i.indisclustered, false), COALESCE(i.indisreplident, false), COALESCE(ic.relname, ''),
+			CASE WHEN co.contype IN ('p', 'u')
+				AND (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = ic.relam) = 'btree'
+				THEN pg_catalog.pg_get_indexdef(co.conindid) ELSE '' END,
+			co.condeferrable, co.condeferred, COALESCE(pg_catalog.array_to_string(ic.reloptions, ', '), '')
 		FROM pg_catalog.pg_constraint co
 		JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -563,17 +567,26 @@ func (r *relReader) constraints(ctx context.Context) error {
 		return fmt.Errorf("catalog: read constraints: %w", err)
 	}
 	var (
-		oid, rel, refRel, refCon    uint32
-		name, kind, def, tbs, index string
-		local, clustered, replident bool
+		oid, rel, refRel, refCon                          uint32
+		name, kind, def, tbs, index, indexDef, options    string
+		local, clustered, replident, deferrable, deferred bool
 	)
 	_, err = pgx.ForEachRow(rows, []any{&oid, &rel, &name, &kind, &def, &local, &tbs, &refRel, &refCon,
-		&clustered, &replident, &index}, func() error {
+		&clustered, &replident, &index, &indexDef, &deferrable, &deferred, &options}, func() error {
 		t := r.tables[rel]
 		if t == nil {
 			return nil
 		}
 		ref := schema.Ref{Class: schema.ClassPgConstraint, OID: oid}
+		if options != "" && (kind == "p" || kind == "u") {
+			// pg_get_constraintdef leaves out the index's storage
+			// parameters (pg_dump adds them too); they go before DEFERRABLE.
+			head, tail := def, ""
+			if i := strings.LastIndex(def, " DEFERRABLE"); deferrable && i >= 0 {
+				head, tail = def[:i], def[i:]
+			}
+			def = head + " WITH (" + options + ")" + tail
+		}
 		if kind == "c" {
 			// Inherited ones come with INHERITS; a partition needs its
 			// parent's before it is attached.
@@ -591,6 +604,15 @@ func (r *relReader) constraints(ctx context.Context) error {
 				indexSettings(t.def.Qualified(), index, clustered, replident),
 			Drop: "ALTER TABLE ONLY " + t.def.Qualified() + " DROP CONSTRAINT " + schema.Ident(name) + ";",
 			Deps: []schema.Ref{t.ref},
+		}
+		if indexDef != "" && !t.partition && t.def.PartitionBy == "" && index == name {
+			// A parallel restore builds the index alongside the table's
+			// others, then adds the constraint on it. Partitioned tables and
+			// partitions keep the plain form: USING INDEX is refused on the
+			// former, and a partition's index is attached to its parent's.
+			o.Build = indexDef + ";"
+			o.Attach = "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " +
+				usingIndex(kind, name, deferrable, deferred) + ";" + indexSettings(t.def.Qualified(), index, clustered, replident)
 		}
 		if kind == "f" {
 			if r.tables[refRel] == nil {
@@ -613,6 +635,23 @@ func (r *relReader) constraints(ctx context.Context) error {
 		return fmt.Errorf("catalog: read constraints: %w", err)
 	}
 	return nil
+}
+
+// usingIndex is the constraint clause that makes the unique index name a
+// primary key (kind "p") or unique constraint, deferrable as the source's.
+func usingIndex(kind, name string, deferrable, deferred bool) string {
+	s := "UNIQUE"
+	if kind == "p" {
+		s = "PRIMARY KEY"
+	}
+	s += " USING INDEX " + schema.Ident(name)
+	if deferrable {
+		s += " DEFERRABLE"
+		if deferred {
+			s += " INITIALLY DEFERRED"
+		}
+	}
+	return s
 }
 
 // indexSettings renders what pg_dump adds to an index's (or its

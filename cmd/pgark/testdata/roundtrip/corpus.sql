@@ -171,3 +171,17 @@ SET CONSTRAINTS ALL DEFERRED;
 INSERT INTO public.hen VALUES (1, 10), (2, NULL);
 INSERT INTO public.egg VALUES (10, 1), (11, 2);
 COMMIT;
+
+-- Primary keys and unique constraints in the forms a parallel restore
+-- builds as an index first and then adds USING INDEX: composite with
+-- INCLUDE and a fill factor, deferrable, deferred, quoted names.
+CREATE TABLE public.keyed (
+    a integer NOT NULL,
+    b integer NOT NULL,
+    c text,
+    CONSTRAINT keyed_pkey PRIMARY KEY (a, b) INCLUDE (c) WITH (fillfactor = 80),
+    CONSTRAINT "keyed C" UNIQUE (c) DEFERRABLE INITIALLY DEFERRED,
+    CONSTRAINT keyed_b_a_key UNIQUE (b, a) DEFERRABLE
+);
+INSERT INTO public.keyed SELECT g, g % 7, 'c' || g FROM generate_series(1, 50) g;
+COMMENT ON CONSTRAINT keyed_pkey ON public.keyed IS 'a key with a comment';
