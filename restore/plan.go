@@ -24,6 +24,7 @@ var (
 	kindMatViewData = string(schema.KindMatViewData)
 	kindBlobs       = string(schema.KindBlobs)
 	kindStatistics  = string(schema.KindStatisticsData)
+	kindConstraint  = string(schema.KindConstraint)
 )
 
 // Phase is when an entry runs. Phases run one after the other.
@@ -245,14 +246,14 @@ func (t *task) tables() []uint32 { return append(slices.Clone(t.locks), t.shared
 // both, the scheduler never hands a worker an entry that would wait on
 // the server for a lock another worker holds.
 //
-// With split, an entry with Build and Attach (a primary key or unique
-// constraint) is two tasks: Build, an index build under the shared lock,
-// then Attach, exclusive, which what depends on the entry waits for.
+// With split, a CONSTRAINT entry with Build and Attach (a primary key or
+// unique constraint) is two tasks: Build, an index build under the shared
+// lock, then Attach, exclusive, which what depends on the entry waits for.
 func newTasks(byID map[uint32]*format.Entry, list []*format.Entry, split bool) []*task {
 	var tasks []*task
 	index := make(map[uint32]int, len(list))
 	for _, e := range list {
-		if split && e.Build != "" && e.Attach != "" {
+		if split && e.Kind == kindConstraint && e.Build != "" && e.Attach != "" {
 			b := &task{e: e, step: stepBuild}
 			tasks = append(tasks, b, &task{e: e, step: stepAttach, deps: []int{len(tasks)}, build: b})
 		} else {
