@@ -156,7 +156,7 @@ func TestTasks(t *testing.T) {
 // exclusive after it; what depends on the key waits for the attach.
 func TestTasksUsingIndex(t *testing.T) {
 	entries := toc()
-	entries[8].Build, entries[8].Attach = "b9", "a9" // constraint 9 on table 2
+	entries[8].Build, entries[8].Attach = "b9", "a9"     // constraint 9 on table 2
 	entries[11].Build, entries[11].Attach = "b12", "a12" // not split: only constraints are
 	entries[8].Deps = []uint32{2}
 	p, err := NewPlan(entries, nil, Options{})
