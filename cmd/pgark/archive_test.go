@@ -176,7 +176,7 @@ func TestList(t *testing.T) {
 	t.Run("compressed", func(t *testing.T) {
 		r := pgark(t, nil, "list", writeFile(t, "z.pgark", writeArchive(t, sampleArchive())))
 		require.Equal(t, exitOK, r.code, r.stderr)
-		assert.Contains(t, r.stdout, ";     Compression: zstd\n")
+		assert.Contains(t, r.stdout, ";     Compression: zstd-columns\n")
 		assert.Regexp(t, `(?m)^3; data TABLE DATA sales orders alice  rows=2000 size=23.4KiB stored=\d+(\.\d)?(B|KiB)$`, r.stdout)
 	})
 }
