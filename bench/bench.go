@@ -397,11 +397,13 @@ func (b *bencher) copyLimit(ctx context.Context) (sample, error) {
 		return sample{}, err
 	}
 	defer conn.Close(context.Background())
-	start := time.Now()
-	if _, err := conn.CopyTo(ctx, io.Discard, fmt.Sprintf("COPY public.%s TO STDOUT", DominantTable)); err != nil {
-		return sample{}, fmt.Errorf("copy %s: %w", DominantTable, err)
-	}
-	return sample{wall: time.Since(start)}, nil
+	return measureMachine(func() (sample, error) {
+		start := time.Now()
+		if _, err := conn.CopyTo(ctx, io.Discard, fmt.Sprintf("COPY public.%s TO STDOUT", DominantTable)); err != nil {
+			return sample{}, fmt.Errorf("copy %s: %w", DominantTable, err)
+		}
+		return sample{wall: time.Since(start)}, nil
+	})
 }
 
 // restoreInto creates a new empty database, times restore into it, checks

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -72,6 +73,9 @@ func TestBench(t *testing.T) {
 		names = append(names, r.Name)
 		assert.Len(t, r.Seconds, 1, r.Name)
 		assert.Positive(t, r.Median, r.Name)
+		if runtime.GOOS == "linux" {
+			assert.Positive(t, r.MachineCPUSeconds, r.Name)
+		}
 		if r.Op != "copy" {
 			assert.Positive(t, r.PeakRSS, r.Name)
 			assert.Positive(t, r.CPUSeconds, r.Name)

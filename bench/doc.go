@@ -43,7 +43,10 @@
 // Each client is timed from start to exit (wall clock), with its CPU time
 // and peak RSS from wait4's rusage. For a tool that forks workers (pg_dump
 // -Fd -j, pg_restore -j) the peak RSS is that of its largest single process,
-// not their sum; pgark is always one process.
+// not their sum; pgark is always one process. The machine's CPU time
+// during each run (server and client, from /proc/stat on Linux) shows how
+// many cores a variant kept busy: a ratio that cannot improve because both
+// tools already keep every core busy is limited by the CPU, not by pgark.
 //
 // # The report
 //

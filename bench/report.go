@@ -66,6 +66,10 @@ type Result struct {
 	// CPUSeconds is the median user+system time of the client process
 	// (with the workers it forked and reaped).
 	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
+	// MachineCPUSeconds is the median CPU time the whole machine spent
+	// during a run, server and client together (Linux, from /proc/stat):
+	// divided by the wall time, how many cores the variant kept busy.
+	MachineCPUSeconds float64 `json:"machine_cpu_seconds,omitempty"`
 	// PeakRSS is the largest peak resident set of the client over the
 	// runs, in bytes; for a tool that forks workers, of its largest
 	// single process.
@@ -86,15 +90,17 @@ type Target struct {
 
 func newResult(name, op, command string, samples []sample) Result {
 	r := Result{Name: name, Op: op, Command: command}
-	var walls, cpus []time.Duration
+	var walls, cpus, machine []time.Duration
 	for _, s := range samples {
 		walls = append(walls, s.wall)
 		cpus = append(cpus, s.cpu)
+		machine = append(machine, s.machine)
 		r.Seconds = append(r.Seconds, s.wall.Seconds())
 		r.PeakRSS = max(r.PeakRSS, s.peakRSS)
 	}
 	r.Median = median(walls).Seconds()
 	r.CPUSeconds = median(cpus).Seconds()
+	r.MachineCPUSeconds = median(machine).Seconds()
 	return r
 }
 
@@ -163,15 +169,18 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "times are medians of %d run(s); peak RSS is the largest over the runs\n\n", r.Runs)
 
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "variant\ttime\truns\tclient CPU\tpeak RSS\tarchive\n")
+	fmt.Fprintf(tw, "variant\ttime\truns\tclient CPU\tmachine CPU (cores)\tpeak RSS\tarchive\n")
 	for _, res := range r.Results {
 		var runs []string
 		for _, s := range res.Seconds {
 			runs = append(runs, fmt.Sprintf("%.2f", s))
 		}
-		cpu, rss, size := "-", "-", "-"
+		cpu, machine, rss, size := "-", "-", "-", "-"
 		if res.CPUSeconds > 0 {
 			cpu = fmt.Sprintf("%.2fs", res.CPUSeconds)
+		}
+		if res.MachineCPUSeconds > 0 && res.Median > 0 {
+			machine = fmt.Sprintf("%.2fs (%.1f)", res.MachineCPUSeconds, res.MachineCPUSeconds/res.Median)
 		}
 		if res.PeakRSS > 0 {
 			rss = megabytes(res.PeakRSS)
@@ -179,7 +188,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		if res.Bytes > 0 {
 			size = megabytes(res.Bytes)
 		}
-		fmt.Fprintf(tw, "%s\t%.2fs\t%s\t%s\t%s\t%s\n", res.Name, res.Median, strings.Join(runs, " "), cpu, rss, size)
+		fmt.Fprintf(tw, "%s\t%.2fs\t%s\t%s\t%s\t%s\t%s\n", res.Name, res.Median, strings.Join(runs, " "), cpu, machine, rss, size)
 	}
 	if err := tw.Flush(); err != nil {
 		return err

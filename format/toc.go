@@ -82,23 +82,23 @@ type DatabaseInfo struct {
 // Entry is one item of the table of contents: an object to create, or the
 // data of a table (Copy set), or both.
 type Entry struct {
-	ID         uint32   `json:"id"`
-	Section    Section  `json:"section"`
-	Kind       string   `json:"kind"`
-	Schema     string   `json:"schema,omitempty"`
-	Name       string   `json:"name"`
-	Owner      string   `json:"owner,omitempty"`
-	Tablespace string   `json:"tablespace,omitempty"`
-	Ident      string   `json:"ident,omitempty"` // how ALTER ... OWNER TO names the object: TABLE "s"."t"
-	Create     string   `json:"create,omitempty"`
-	Drop       string   `json:"drop,omitempty"`
-	Copy       string   `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks
+	ID         uint32  `json:"id"`
+	Section    Section `json:"section"`
+	Kind       string  `json:"kind"`
+	Schema     string  `json:"schema,omitempty"`
+	Name       string  `json:"name"`
+	Owner      string  `json:"owner,omitempty"`
+	Tablespace string  `json:"tablespace,omitempty"`
+	Ident      string  `json:"ident,omitempty"` // how ALTER ... OWNER TO names the object: TABLE "s"."t"
+	Create     string  `json:"create,omitempty"`
+	Drop       string  `json:"drop,omitempty"`
+	Copy       string  `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks
 	// Build and Attach, both set or both empty, may replace Create: Build
 	// first, then Attach (a PRIMARY KEY or UNIQUE constraint built as an
 	// index, then added USING INDEX).
-	Build  string `json:"build,omitempty"`
-	Attach string `json:"attach,omitempty"`
-	Deps       []uint32 `json:"deps,omitempty"`
+	Build  string   `json:"build,omitempty"`
+	Attach string   `json:"attach,omitempty"`
+	Deps   []uint32 `json:"deps,omitempty"`
 	// Database is the database the entry belongs to, in a cluster
 	// archive; "" for the cluster's globals (and in every version 1 archive).
 	Database string `json:"database,omitempty"`
