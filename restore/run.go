@@ -1079,7 +1079,8 @@ type stagedReader struct {
 	ctx  context.Context
 	st   *stagedUnit
 	ra   *readAhead
-	cur  stagedBlock // the block being sent; nil data before the first
+	cur  stagedBlock // the block being sent, when have
+	have bool
 	pos  int
 	done bool
 	err  error
@@ -1088,7 +1089,7 @@ type stagedReader struct {
 func (b *stagedReader) readErr() error { return b.err }
 
 func (b *stagedReader) Read(p []byte) (int, error) {
-	for b.cur.data == nil || b.pos == len(b.cur.data) {
+	for !b.have || b.pos == len(b.cur.data) {
 		if b.err != nil {
 			return 0, b.err
 		}
@@ -1105,7 +1106,7 @@ func (b *stagedReader) Read(p []byte) (int, error) {
 			b.err = b.st.err
 			continue
 		}
-		b.cur, b.pos = next, 0
+		b.cur, b.have, b.pos = next, true, 0
 	}
 	n := copy(p, b.cur.data[b.pos:])
 	b.pos += n
@@ -1114,9 +1115,9 @@ func (b *stagedReader) Read(p []byte) (int, error) {
 
 // release gives back the block that has been sent.
 func (b *stagedReader) release() {
-	if b.cur.data != nil {
+	if b.have {
 		b.ra.done(b.cur)
-		b.cur = stagedBlock{}
+		b.cur, b.have = stagedBlock{}, false
 	}
 }
 
