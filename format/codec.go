@@ -62,7 +62,7 @@ func (e *encoder) encode(dst, p []byte, rows bool) ([]byte, Codec) {
 		return append(dst, p...), CodecNone
 	}
 	if rows {
-		buf := e.scratch()
+		buf := pooled(&e.cols)
 		defer e.cols.Put(buf)
 		var ok bool
 		if dst, *buf, ok = columnize(dst, (*buf)[:0], p); ok {
@@ -80,8 +80,9 @@ func (e *encoder) encode(dst, p []byte, rows bool) ([]byte, Codec) {
 	return append(out[:prefix], p...), CodecNone
 }
 
-func (e *encoder) scratch() *[]byte {
-	if b, ok := e.cols.Get().(*[]byte); ok {
+// pooled takes a scratch buffer from p, or a new empty one.
+func pooled(p *sync.Pool) *[]byte {
+	if b, ok := p.Get().(*[]byte); ok {
 		return b
 	}
 	return new([]byte)
@@ -126,10 +127,10 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 		}
 		out, err := d.zstd.DecodeAll(p, dst[:0])
 		if err != nil {
-			return nil, &CorruptError{Offset: off, Record: h.kind, Entry: h.entry, Seq: h.seq, Reason: "zstd payload does not decode: " + err.Error()}
+			return nil, corrupt("zstd payload does not decode: " + err.Error())
 		}
 		if len(out) != int(h.raw) {
-			return nil, &CorruptError{Offset: off, Record: h.kind, Entry: h.entry, Seq: h.seq, Reason: fmt.Sprintf("payload decompresses to %d bytes, header says %d", len(out), h.raw)}
+			return nil, corrupt(fmt.Sprintf("payload decompresses to %d bytes, header says %d", len(out), h.raw))
 		}
 		return out, nil
 	case CodecZstdColumns:
@@ -137,10 +138,7 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 		if err != nil {
 			return nil, corrupt("zstd-columns " + err.Error())
 		}
-		buf, _ := d.cols.Get().(*[]byte)
-		if buf == nil {
-			buf = new([]byte)
-		}
+		buf := pooled(&d.cols)
 		defer d.cols.Put(buf)
 		if cap(*buf) < int(h.raw) {
 			*buf = make([]byte, 0, h.raw)
@@ -162,7 +160,7 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 		}
 		return out, nil
 	}
-	return nil, &CorruptError{Offset: off, Record: h.kind, Entry: h.entry, Seq: h.seq, Reason: fmt.Sprintf("unknown codec %d", uint8(h.codec))}
+	return nil, corrupt(fmt.Sprintf("unknown codec %d", uint8(h.codec)))
 }
 
 func (d *decoder) close() { d.zstd.Close() }
