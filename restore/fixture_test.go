@@ -38,6 +38,8 @@ type spec struct {
 	copy       string
 	deps       []string
 	owned      bool
+	// build and attach: a key built as an index, then added USING INDEX
+	build, attach string
 }
 
 func fixtureSpecs() []spec {
@@ -72,13 +74,17 @@ func fixtureSpecs() []spec {
 		// Blocks come here; then the post-data entries.
 		{kind: "CONSTRAINT", name: "parent parent_pkey", section: post, deps: []string{"parent"},
 			create: `ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "parent_pkey" PRIMARY KEY ("id");`,
-			drop:   `ALTER TABLE ONLY "app"."parent" DROP CONSTRAINT "parent_pkey";`},
+			drop:   `ALTER TABLE ONLY "app"."parent" DROP CONSTRAINT "parent_pkey";`,
+			build:  `CREATE UNIQUE INDEX parent_pkey ON app.parent USING btree (id);`,
+			attach: `ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "parent_pkey" PRIMARY KEY USING INDEX "parent_pkey";`},
 		{kind: "CONSTRAINT", name: "parent parent_name_key", section: post, deps: []string{"parent"},
 			create: `ALTER TABLE ONLY "app"."parent" ADD CONSTRAINT "parent_name_key" UNIQUE ("name");`,
 			drop:   `ALTER TABLE ONLY "app"."parent" DROP CONSTRAINT "parent_name_key";`},
 		{kind: "CONSTRAINT", name: "child child_pkey", section: post, deps: []string{"child"},
 			create: `ALTER TABLE ONLY "app"."child" ADD CONSTRAINT "child_pkey" PRIMARY KEY ("id");`,
-			drop:   `ALTER TABLE ONLY "app"."child" DROP CONSTRAINT "child_pkey";`},
+			drop:   `ALTER TABLE ONLY "app"."child" DROP CONSTRAINT "child_pkey";`,
+			build:  `CREATE UNIQUE INDEX child_pkey ON app.child USING btree (id);`,
+			attach: `ALTER TABLE ONLY "app"."child" ADD CONSTRAINT "child_pkey" PRIMARY KEY USING INDEX "child_pkey";`},
 		{kind: "INDEX", name: "child_parent_idx", section: post, deps: []string{"child"},
 			create: `CREATE INDEX "child_parent_idx" ON "app"."child" USING "btree" ("parent_id");`,
 			drop:   `DROP INDEX "app"."child_parent_idx";`},
@@ -148,7 +154,7 @@ func buildFixture(t *testing.T, c *testcluster.Cluster, db string) *fixture {
 		}
 		f.byName[key] = id
 		e := format.Entry{ID: id, Section: s.section, Kind: s.kind, Schema: "app", Name: s.name, Ident: s.ident,
-			Create: s.create, Drop: s.drop, Copy: s.copy}
+			Create: s.create, Drop: s.drop, Copy: s.copy, Build: s.build, Attach: s.attach}
 		if s.kind == "SCHEMA" {
 			e.Schema = ""
 		}

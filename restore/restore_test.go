@@ -327,15 +327,18 @@ func TestLive(t *testing.T) {
 		assert.Equal(t, "errors ignored on restore: "+strconv.Itoa(ie.N), ie.Error())
 		assert.Equal(t, len(reported), ie.N)
 		assert.Equal(t, res.Errors, reported)
-		kinds := map[string]bool{}
+		kinds := map[string]int{}
 		for _, e := range reported {
-			kinds[e.Kind+" "+e.Name] = true
+			kinds[e.Kind+" "+e.Name]++
 			assert.NotEmpty(t, e.Statement)
 		}
+		// child_pkey is built as an index, then attached: its build fails,
+		// once, and the attach is not tried.
+		assert.Equal(t, 1, kinds["CONSTRAINT child child_pkey"], "%v", kinds)
 		// The schema and the table exist; the child's COPY, keys, indexes
 		// and trigger fail on the wrong table; everything else is there.
 		for _, want := range []string{"SCHEMA app", "TABLE child", "TABLE DATA child", "CONSTRAINT child child_pkey", "INDEX child_parent_idx"} {
-			assert.True(t, kinds[want], "error for %s in %v", want, kinds)
+			assert.Positive(t, kinds[want], "error for %s in %v", want, kinds)
 		}
 		assert.Contains(t, reported[0].Err.Error(), "already exists")
 		assert.Equal(t, 3000, l.count(t, db, "parent"))
