@@ -555,13 +555,8 @@ func (r *runner) runEntry(ctx context.Context, s *session, e *format.Entry) erro
 	if e.Create == "" {
 		return nil
 	}
-	r.verbose("creating %s %s", e.Kind, describe(e.Schema, e.Name))
-	s.comment(fmt.Sprintf("Entry %d; %s %s", e.ID, e.Kind, describe(e.Schema, e.Name)))
-	if err := r.useTablespace(ctx, s, e); err != nil {
+	if ok, err := r.runStatement(ctx, s, e, e.Create, ""); !ok {
 		return err
-	}
-	if err := s.exec(ctx, e.Create); err != nil {
-		return r.fail(ctx, s, e, -1, e.Create, err)
 	}
 	if own := r.opts.ownerSQL(e); own != "" {
 		if err := s.exec(ctx, own); err != nil {
@@ -571,32 +566,37 @@ func (r *runner) runEntry(ctx context.Context, s *session, e *format.Entry) erro
 	return nil
 }
 
+// runStatement runs stmt, one of e's statements, on s under e's
+// tablespace; what says which part of e it is, for -v and scripts. ok is
+// false when it failed; err is then non-nil when the restore must stop.
+func (r *runner) runStatement(ctx context.Context, s *session, e *format.Entry, stmt, what string) (ok bool, err error) {
+	r.verbose("creating %s %s%s", e.Kind, describe(e.Schema, e.Name), what)
+	s.comment(fmt.Sprintf("Entry %d; %s %s%s", e.ID, e.Kind, describe(e.Schema, e.Name), what))
+	if err := r.useTablespace(ctx, s, e); err != nil {
+		return false, err
+	}
+	if err := s.exec(ctx, stmt); err != nil {
+		return false, r.fail(ctx, s, e, -1, stmt, err)
+	}
+	return true, nil
+}
+
 // runTask runs a task of the scheduler: a whole entry, or the index build
 // or the attach of a constraint built on its index.
 func (r *runner) runTask(ctx context.Context, s *session, t *task) error {
 	e := t.e
 	switch t.step {
 	case stepBuild:
-		r.verbose("creating %s %s (its index)", e.Kind, describe(e.Schema, e.Name))
-		s.comment(fmt.Sprintf("Entry %d; %s %s (its index)", e.ID, e.Kind, describe(e.Schema, e.Name)))
-		if err := r.useTablespace(ctx, s, e); err != nil {
-			return err
-		}
-		if err := s.exec(ctx, e.Build); err != nil {
-			t.failed = true
-			return r.fail(ctx, s, e, -1, e.Build, err)
-		}
-		return nil
+		ok, err := r.runStatement(ctx, s, e, e.Build, " (its index)")
+		t.failed = !ok
+		return err
 	case stepAttach:
 		defer r.track.ran(e.ID)
 		if t.build.failed {
 			return nil // reported with the build
 		}
-		r.verbose("creating %s %s (on its index)", e.Kind, describe(e.Schema, e.Name))
-		if err := s.exec(ctx, e.Attach); err != nil {
-			return r.fail(ctx, s, e, -1, e.Attach, err)
-		}
-		return nil
+		_, err := r.runStatement(ctx, s, e, e.Attach, " (on its index)")
+		return err
 	}
 	return r.runEntry(ctx, s, e)
 }
