@@ -38,7 +38,8 @@ type spec struct {
 	copy       string
 	deps       []string
 	owned      bool
-	// build and attach: a key built as an index, then added USING INDEX
+	// build and attach: a key built as an index, then added USING INDEX;
+	// a foreign key added NOT VALID, then validated
 	build, attach string
 }
 
@@ -95,7 +96,9 @@ func fixtureSpecs() []spec {
 			create: `COMMENT ON INDEX "app"."child_note_idx" IS 'notes';`},
 		{kind: "FK CONSTRAINT", name: "child child_parent_fkey", section: post, deps: []string{"child", "parent", "parent parent_pkey"},
 			create: `ALTER TABLE ONLY "app"."child" ADD CONSTRAINT "child_parent_fkey" FOREIGN KEY ("parent_id") REFERENCES "app"."parent"("id");`,
-			drop:   `ALTER TABLE ONLY "app"."child" DROP CONSTRAINT "child_parent_fkey";`},
+			drop:   `ALTER TABLE ONLY "app"."child" DROP CONSTRAINT "child_parent_fkey";`,
+			build:  `ALTER TABLE ONLY "app"."child" ADD CONSTRAINT "child_parent_fkey" FOREIGN KEY ("parent_id") REFERENCES "app"."parent"("id") NOT VALID;`,
+			attach: `ALTER TABLE ONLY "app"."child" VALIDATE CONSTRAINT "child_parent_fkey";`},
 		{kind: "TRIGGER", name: "child child_audit", section: post, deps: []string{"child", "trg_fn()"},
 			create: `CREATE TRIGGER "child_audit" BEFORE INSERT ON "app"."child" FOR EACH ROW EXECUTE FUNCTION "app"."trg_fn"();`,
 			drop:   `DROP TRIGGER "child_audit" ON "app"."child";`},

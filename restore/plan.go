@@ -25,6 +25,7 @@ var (
 	kindBlobs       = string(schema.KindBlobs)
 	kindStatistics  = string(schema.KindStatisticsData)
 	kindConstraint  = string(schema.KindConstraint)
+	kindFKey        = string(schema.KindFKConstraint)
 )
 
 // Phase is when an entry runs. Phases run one after the other.
@@ -211,11 +212,10 @@ func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan
 
 // task is an entry of a parallel phase with what it waits for.
 type task struct {
-	e      *format.Entry
-	step   step
-	deps   []int    // indexes of the tasks it waits for
-	locks  []uint32 // table entries it locks exclusively
-	shared []uint32 // table entries it locks in a shared mode (an index build)
+	e     *format.Entry
+	step  step
+	deps  []int // indexes of the tasks it waits for
+	locks []tableLock
 	// build is the stepBuild task a stepAttach task follows; failed says
 	// that a stepBuild task failed, so its attach is skipped.
 	build  *task
@@ -227,33 +227,78 @@ type step uint8
 
 const (
 	stepWhole  step = iota // the entry's Create
-	stepBuild              // its Build: the unique index of a constraint
-	stepAttach             // its Attach: the constraint, on that index
+	stepBuild              // its Build: a key's unique index, a foreign key added NOT VALID
+	stepAttach             // its Attach: the key on that index, the foreign key validated
 )
 
+// tableLock is a lock a task takes on a table (a TABLE entry id).
+type tableLock struct {
+	table uint32
+	mode  lockMode
+}
+
+// lockMode is a table lock mode, as the scheduler tells them apart: the
+// modes of PostgreSQL the phases' statements take, each standing for the
+// strongest it may be.
+type lockMode uint8
+
+const (
+	// lockRowShare: VALIDATE CONSTRAINT of a foreign key, on the table it
+	// references (ROW SHARE).
+	lockRowShare lockMode = iota
+	// lockShare: CREATE INDEX, a key's index build (SHARE).
+	lockShare
+	// lockShareRowExclusive: ADD FOREIGN KEY, on both tables (SHARE ROW
+	// EXCLUSIVE); VALIDATE CONSTRAINT on its own table (SHARE UPDATE
+	// EXCLUSIVE, which conflicts with the same modes here).
+	lockShareRowExclusive
+	// lockExclusive: anything else (up to ACCESS EXCLUSIVE).
+	lockExclusive
+	lockModes
+)
+
+// conflict says whether two locks on one table cannot be held at once.
+func (m lockMode) conflict(o lockMode) bool {
+	switch min(m, o) {
+	case lockRowShare:
+		return max(m, o) == lockExclusive
+	case lockShare:
+		return max(m, o) >= lockShareRowExclusive
+	}
+	return true
+}
+
 // tables are the table entries the task works on, whatever the lock.
-func (t *task) tables() []uint32 { return append(slices.Clone(t.locks), t.shared...) }
+func (t *task) tables() []uint32 {
+	out := make([]uint32, len(t.locks))
+	for i, l := range t.locks {
+		out[i] = l.table
+	}
+	return out
+}
 
 // newTasks orders list (entries of one parallel phase, in archive order)
 // for the scheduler. A task waits for the tasks it depends on, directly or
 // through entries that are not in list (so that leaving an entry out of a
 // restore does not let what depends on it start early). As pg_restore
-// does (identify_locking_dependencies), every entry but an index is taken
-// to lock the tables it depends on exclusively (ALTER TABLE ... ADD
-// CONSTRAINT, CREATE TRIGGER), so two such entries on one table never run
-// at once, while the indexes of a table build together: CREATE INDEX takes
-// a SHARE lock, which only the exclusive entries conflict with. Knowing
-// both, the scheduler never hands a worker an entry that would wait on
-// the server for a lock another worker holds.
+// does (identify_locking_dependencies), an entry locks the tables it
+// depends on: an index in SHARE mode (the indexes of a table build
+// together), a foreign key in SHARE ROW EXCLUSIVE mode, anything else
+// (ALTER TABLE ... ADD CONSTRAINT, CREATE TRIGGER) exclusively. Knowing
+// them, the scheduler never hands a worker an entry that would wait on the
+// server for a lock another worker holds.
 //
-// With split, a CONSTRAINT entry with Build and Attach (a primary key or
-// unique constraint) is two tasks: Build, an index build under the shared
-// lock, then Attach, exclusive, which what depends on the entry waits for.
+// With split, an entry with Build and Attach is two tasks, Build then
+// Attach, which what depends on the entry waits for: for a primary key or
+// unique constraint, the index build under the SHARE lock, then the
+// exclusive attach; for a foreign key, the ADD ... NOT VALID, then the
+// validation, which locks the referenced table only in ROW SHARE mode, so
+// that the foreign keys to one table validate at once.
 func newTasks(byID map[uint32]*format.Entry, list []*format.Entry, split bool) []*task {
 	var tasks []*task
 	index := make(map[uint32]int, len(list))
 	for _, e := range list {
-		if split && e.Kind == kindConstraint && e.Build != "" && e.Attach != "" {
+		if split && (e.Kind == kindConstraint || e.Kind == kindFKey) && e.Build != "" && e.Attach != "" {
 			b := &task{e: e, step: stepBuild}
 			tasks = append(tasks, b, &task{e: e, step: stepAttach, deps: []int{len(tasks)}, build: b})
 		} else {
@@ -301,15 +346,48 @@ func newTasks(byID map[uint32]*format.Entry, list []*format.Entry, split bool) [
 		// A task can only wait for an earlier one: archive order is
 		// dependency order, and this keeps the scheduler free of cycles.
 		t.deps = slices.DeleteFunc(t.deps, func(j int) bool { return j >= i })
-		switch {
-		case e.Kind == kindComment:
-		case e.Kind == kindIndex || t.step == stepBuild:
-			t.shared = tableLocks(byID, e)
-		default:
-			t.locks = tableLocks(byID, e)
+		if e.Kind != kindComment {
+			t.locks = taskLocks(byID, t)
 		}
 	}
 	return tasks
+}
+
+// taskLocks lists the locks t takes on the tables its entry depends on.
+func taskLocks(byID map[uint32]*format.Entry, t *task) []tableLock {
+	e := t.e
+	mode := lockExclusive
+	switch {
+	case e.Kind == kindIndex || (e.Kind == kindConstraint && t.step == stepBuild):
+		mode = lockShare
+	case e.Kind == kindFKey:
+		mode = lockShareRowExclusive
+	}
+	tables := tableLocks(byID, e)
+	own := ownTable(byID, e, tables)
+	out := make([]tableLock, len(tables))
+	for i, id := range tables {
+		out[i] = tableLock{table: id, mode: mode}
+		if e.Kind == kindFKey && t.step == stepAttach && own != 0 && id != own {
+			out[i].mode = lockRowShare
+		}
+	}
+	return out
+}
+
+// ownTable is the table of e's constraint among tables, the one whose
+// name begins e's ("table constraint"), or 0 when that is not one table.
+func ownTable(byID map[uint32]*format.Entry, e *format.Entry, tables []uint32) uint32 {
+	var own uint32
+	for _, id := range tables {
+		if t := byID[id]; t.Schema == e.Schema && strings.HasPrefix(e.Name, t.Name+" ") {
+			if own != 0 {
+				return 0
+			}
+			own = id
+		}
+	}
+	return own
 }
 
 // tableLocks lists the tables e depends on, as TABLE entry ids; a

@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -127,14 +128,15 @@ func TestTasks(t *testing.T) {
 	for _, tk := range tasks {
 		byID[tk.e.ID] = tk
 	}
-	assert.Equal(t, []uint32{2}, byID[9].locks, "a constraint locks its table")
-	assert.Empty(t, byID[10].locks, "indexes of one table build together")
-	assert.Equal(t, []uint32{3}, byID[10].shared, "with a shared lock, which a constraint's conflicts with")
-	assert.Empty(t, byID[11].locks)
-	assert.Equal(t, []uint32{2, 3}, byID[12].locks, "a foreign key locks both tables")
+	assert.Equal(t, []tableLock{{2, lockExclusive}}, byID[9].locks, "a constraint locks its table")
+	assert.Equal(t, []tableLock{{3, lockShare}}, byID[10].locks, "indexes of one table build together")
+	assert.Equal(t, []tableLock{{3, lockShare}}, byID[11].locks)
+	assert.Equal(t, []tableLock{{2, lockShareRowExclusive}, {3, lockShareRowExclusive}}, byID[12].locks,
+		"a foreign key locks both tables")
 	assert.Equal(t, []int{0}, byID[12].deps, "and waits for the key it references")
 	assert.Equal(t, []int{1}, byID[13].deps, "a comment waits for its index")
-	assert.Equal(t, []uint32{3}, byID[14].locks, "a dependency on table data locks its table")
+	assert.Equal(t, []tableLock{{3, lockExclusive}}, byID[14].locks, "a dependency on table data locks its table")
+	assert.Empty(t, byID[13].locks, "a comment locks nothing")
 
 	// Leaving the key out: the foreign key still waits for what the key
 	// waited for, here nothing in the list.
@@ -157,7 +159,7 @@ func TestTasks(t *testing.T) {
 func TestTasksUsingIndex(t *testing.T) {
 	entries := toc()
 	entries[8].Build, entries[8].Attach = "b9", "a9"     // constraint 9 on table 2
-	entries[11].Build, entries[11].Attach = "b12", "a12" // not split: only constraints are
+	entries[13].Build, entries[13].Attach = "b14", "a14" // not split: only keys and foreign keys are
 	entries[8].Deps = []uint32{2}
 	p, err := NewPlan(entries, nil, Options{})
 	require.NoError(t, err)
@@ -167,11 +169,10 @@ func TestTasksUsingIndex(t *testing.T) {
 	require.Equal(t, uint32(9), tasks[1].e.ID)
 	build, attach := tasks[0], tasks[1]
 	assert.Equal(t, stepBuild, build.step)
-	assert.Equal(t, []uint32{2}, build.shared)
-	assert.Empty(t, build.locks)
+	assert.Equal(t, []tableLock{{2, lockShare}}, build.locks)
 	assert.Equal(t, stepAttach, attach.step)
 	assert.Equal(t, []int{0}, attach.deps)
-	assert.Equal(t, []uint32{2}, attach.locks)
+	assert.Equal(t, []tableLock{{2, lockExclusive}}, attach.locks)
 	assert.Same(t, build, attach.build)
 	for _, tk := range tasks {
 		if tk.e.ID == 12 {
@@ -179,10 +180,85 @@ func TestTasksUsingIndex(t *testing.T) {
 		}
 	}
 
+	for _, tk := range tasks {
+		if tk.e.ID == 14 {
+			assert.Equal(t, stepWhole, tk.step)
+		}
+	}
+
 	// Into a script, or for a reader that does not split: one task.
 	tasks = newTasks(p.byID, p.Post, false)
 	assert.Equal(t, stepWhole, tasks[0].step)
 	assert.Equal(t, uint32(10), tasks[1].e.ID)
+}
+
+// TestTasksNotValid: a foreign key with Build and Attach is added NOT
+// VALID, locking both tables as ADD FOREIGN KEY does, then validated,
+// which locks the referenced table only in ROW SHARE mode; what depends on
+// it waits for the validation.
+func TestTasksNotValid(t *testing.T) {
+	entries := toc()
+	entries[1].Schema, entries[1].Name = "s", "a"
+	entries[2].Schema, entries[2].Name = "s", "a b" // a prefix of the other's name: "a" and "a b" differ
+	entries[11].Schema, entries[11].Name = "s", "a b fk"
+	entries[11].Build, entries[11].Attach = "b12", "a12"
+	entries[12].Deps = []uint32{12} // comment 13 on the foreign key
+	p, err := NewPlan(entries, nil, Options{})
+	require.NoError(t, err)
+	tasks := newTasks(p.byID, p.Post, true)
+	var steps []*task
+	for _, tk := range tasks {
+		if tk.e.ID == 12 {
+			steps = append(steps, tk)
+		}
+	}
+	require.Len(t, steps, 2)
+	add, validate := steps[0], steps[1]
+	assert.Equal(t, stepBuild, add.step)
+	assert.Equal(t, []tableLock{{2, lockShareRowExclusive}, {3, lockShareRowExclusive}}, add.locks)
+	assert.Equal(t, stepAttach, validate.step)
+	assert.Same(t, add, validate.build)
+	// "a b fk" is table "a b"'s (3) and "a"'s ("a" + " " begins it too):
+	// not one table, so both stay locked as ADD FOREIGN KEY locks them.
+	assert.Equal(t, []tableLock{{2, lockShareRowExclusive}, {3, lockShareRowExclusive}}, validate.locks)
+	for _, tk := range tasks {
+		if tk.e.ID == 13 {
+			assert.Equal(t, []int{slices.Index(tasks, validate)}, tk.deps, "the comment waits for the validation")
+		}
+	}
+
+	entries[2].Name = "b"
+	entries[11].Name = "b fk"
+	p, err = NewPlan(entries, nil, Options{})
+	require.NoError(t, err)
+	tasks = newTasks(p.byID, p.Post, true)
+	for _, tk := range tasks {
+		if tk.e.ID == 12 && tk.step == stepAttach {
+			assert.Equal(t, []tableLock{{2, lockRowShare}, {3, lockShareRowExclusive}}, tk.locks,
+				"validating, it locks the referenced table in ROW SHARE mode")
+		}
+	}
+}
+
+func TestLockConflicts(t *testing.T) {
+	// PostgreSQL's table of conflicting lock modes, for the modes here
+	// (SHARE ROW EXCLUSIVE standing for SHARE UPDATE EXCLUSIVE too).
+	want := map[[2]lockMode]bool{
+		{lockRowShare, lockRowShare}:                   false,
+		{lockRowShare, lockShare}:                      false,
+		{lockRowShare, lockShareRowExclusive}:          false,
+		{lockRowShare, lockExclusive}:                  true,
+		{lockShare, lockShare}:                         false,
+		{lockShare, lockShareRowExclusive}:             true,
+		{lockShare, lockExclusive}:                     true,
+		{lockShareRowExclusive, lockShareRowExclusive}: true,
+		{lockShareRowExclusive, lockExclusive}:         true,
+		{lockExclusive, lockExclusive}:                 true,
+	}
+	for k, v := range want {
+		assert.Equal(t, v, k[0].conflict(k[1]), "%d vs %d", k[0], k[1])
+		assert.Equal(t, v, k[1].conflict(k[0]), "%d vs %d", k[1], k[0])
+	}
 }
 
 func TestLargeObjectEntries(t *testing.T) {
@@ -203,14 +279,14 @@ func TestLargeObjectEntries(t *testing.T) {
 
 func TestPickTask(t *testing.T) {
 	tasks := []*task{
-		{locks: []uint32{1}},  // 0: a constraint on small table 1
-		{shared: []uint32{2}}, // 1: an index on big table 2
-		{shared: []uint32{2}}, // 2: another
-		{locks: []uint32{2}},  // 3: a constraint on 2
-		{},                    // 4: no table
+		{locks: []tableLock{{1, lockExclusive}}}, // 0: a constraint on small table 1
+		{locks: []tableLock{{2, lockShare}}},     // 1: an index on big table 2
+		{locks: []tableLock{{2, lockShare}}},     // 2: another
+		{locks: []tableLock{{2, lockExclusive}}}, // 3: a constraint on 2
+		{},                                       // 4: no table
 	}
 	weight := []int64{10, 1000, 1000, 1000, 0}
-	h := &heldLocks{exclusive: map[uint32]int{}, shared: map[uint32]int{}}
+	h := heldLocks{}
 	// pick returns a position in the ready list.
 	assert.Equal(t, 1, h.pick([]int{0, 1, 2, 3, 4}, tasks, weight), "the biggest table first, archive order on ties")
 	h.take(tasks[1], 1)

@@ -250,6 +250,24 @@ func TestLive(t *testing.T) {
 		assert.Equal(t, want[:strings.Index(want, "\nmv ")], tables[:strings.Index(tables, "\nmv ")])
 	})
 
+	t.Run("a foreign key that fails validation stays NOT VALID", func(t *testing.T) {
+		db := l.newDB(t)
+		_, err := l.run(t, db, l.light(restore.Options{Jobs: 2, Sections: []format.Section{format.SectionPreData, format.SectionData}}))
+		require.NoError(t, err)
+		c.Exec(t, db, "DELETE FROM app.parent WHERE id = 2") // child 1 references it
+		res, err := l.run(t, db, restore.Options{Jobs: 2, Sections: []format.Section{format.SectionPostData}})
+		var ie *restore.IgnoredError
+		require.ErrorAs(t, err, &ie)
+		reported := res.Errors
+		require.Len(t, reported, 1)
+		assert.Equal(t, "FK CONSTRAINT", reported[0].Kind)
+		assert.Contains(t, reported[0].Statement, `VALIDATE CONSTRAINT "child_parent_fkey"`)
+		assert.Contains(t, reported[0].Err.Error(), "violates foreign key constraint")
+		assert.Equal(t, "f", c.QueryValue(t, db, "SELECT convalidated FROM pg_constraint WHERE conname = 'child_parent_fkey'"))
+		assert.Equal(t, "4", c.QueryValue(t, db, `SELECT count(*) FROM pg_trigger WHERE tgconstraint =
+			(SELECT oid FROM pg_constraint WHERE conname = 'child_parent_fkey')`), "new rows are checked")
+	})
+
 	t.Run("-a fires triggers without --disable-triggers", func(t *testing.T) {
 		db := l.newDB(t)
 		_, err := l.run(t, db, restore.Options{Sections: []format.Section{format.SectionPreData, format.SectionPostData}, NoOwner: true})
@@ -335,6 +353,9 @@ func TestLive(t *testing.T) {
 		// child_pkey is built as an index, then attached: its build fails,
 		// once, and the attach is not tried.
 		assert.Equal(t, 1, kinds["CONSTRAINT child child_pkey"], "%v", kinds)
+		// child_parent_fkey is added NOT VALID, then validated: the add
+		// fails, once, and the validation is not tried.
+		assert.Equal(t, 1, kinds["FK CONSTRAINT child child_parent_fkey"], "%v", kinds)
 		// The schema and the table exist; the child's COPY, keys, indexes
 		// and trigger fail on the wrong table; everything else is there.
 		for _, want := range []string{"SCHEMA app", "TABLE child", "TABLE DATA child", "CONSTRAINT child child_pkey", "INDEX child_parent_idx"} {

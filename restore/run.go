@@ -581,13 +581,19 @@ func (r *runner) runStatement(ctx context.Context, s *session, e *format.Entry, 
 	return true, nil
 }
 
-// runTask runs a task of the scheduler: a whole entry, or the index build
-// or the attach of a constraint built on its index.
+// runTask runs a task of the scheduler: a whole entry, or a step of one
+// with Build and Attach: a key's index build or its attach, a foreign
+// key's ADD ... NOT VALID or its validation. A validation that fails
+// leaves the foreign key NOT VALID, and says so.
 func (r *runner) runTask(ctx context.Context, s *session, t *task) error {
 	e := t.e
+	build, attach := " (its index)", " (on its index)"
+	if e.Kind == kindFKey {
+		build, attach = " (NOT VALID)", " (validating it)"
+	}
 	switch t.step {
 	case stepBuild:
-		ok, err := r.runStatement(ctx, s, e, e.Build, " (its index)")
+		ok, err := r.runStatement(ctx, s, e, e.Build, build)
 		t.failed = !ok
 		return err
 	case stepAttach:
@@ -595,7 +601,7 @@ func (r *runner) runTask(ctx context.Context, s *session, t *task) error {
 		if t.build.failed {
 			return nil // reported with the build
 		}
-		_, err := r.runStatement(ctx, s, e, e.Attach, " (on its index)")
+		_, err := r.runStatement(ctx, s, e, e.Attach, attach)
 		return err
 	}
 	return r.runEntry(ctx, s, e)
@@ -761,7 +767,7 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 	}
 	done := make(chan finished)
 	idle := slices.Clone(r.workers)
-	held := &heldLocks{exclusive: map[uint32]int{}, shared: map[uint32]int{}}
+	held := heldLocks{}
 	running, remaining := 0, len(tasks)
 	var stopErr error
 	for remaining > 0 {
@@ -807,28 +813,30 @@ func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[ui
 	return stopErr
 }
 
-// heldLocks counts the table locks the running tasks hold.
-type heldLocks struct{ exclusive, shared map[uint32]int }
+// heldLocks counts the table locks the running tasks hold, by table and
+// mode.
+type heldLocks map[uint32]*[lockModes]int
 
 // take adds (n = 1) or releases (n = -1) t's locks.
-func (h *heldLocks) take(t *task, n int) {
-	for _, id := range t.locks {
-		h.exclusive[id] += n
-	}
-	for _, id := range t.shared {
-		h.shared[id] += n
+func (h heldLocks) take(t *task, n int) {
+	for _, l := range t.locks {
+		c := h[l.table]
+		if c == nil {
+			c = new([lockModes]int)
+			h[l.table] = c
+		}
+		c[l.mode] += n
 	}
 }
 
-func (h *heldLocks) conflicts(t *task) bool {
-	for _, id := range t.locks {
-		if h.exclusive[id] > 0 || h.shared[id] > 0 {
-			return true
-		}
-	}
-	for _, id := range t.shared {
-		if h.exclusive[id] > 0 {
-			return true
+func (h heldLocks) conflicts(t *task) bool {
+	for _, l := range t.locks {
+		if c := h[l.table]; c != nil {
+			for m, n := range c {
+				if n > 0 && l.mode.conflict(lockMode(m)) {
+					return true
+				}
+			}
 		}
 	}
 	return false
@@ -837,7 +845,7 @@ func (h *heldLocks) conflicts(t *task) bool {
 // pick returns the position in ready (task indexes, ascending) of the
 // task to start: of those whose locks do not conflict, the heaviest,
 // the first on ties; -1 if none can start.
-func (h *heldLocks) pick(ready []int, tasks []*task, weight []int64) int {
+func (h heldLocks) pick(ready []int, tasks []*task, weight []int64) int {
 	pick := -1
 	for k, i := range ready {
 		if !h.conflicts(tasks[i]) && (pick < 0 || weight[i] > weight[ready[pick]]) {

@@ -623,6 +623,15 @@ func (r *relReader) constraints(ctx context.Context) error {
 				o.Create = "ALTER TABLE " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + ";"
 			}
 			o.Kind = schema.KindFKConstraint
+			if t.def.PartitionBy == "" && r.tables[refRel].def.PartitionBy == "" && !strings.HasSuffix(def, " NOT VALID") {
+				// A parallel restore adds it NOT VALID, then validates it
+				// under a weaker lock on the referenced table, so that the
+				// foreign keys to one table validate at once. Partitioned
+				// tables keep the plain form: NOT VALID is refused on them
+				// before PostgreSQL 18.
+				o.Build = "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + " NOT VALID;"
+				o.Attach = "ALTER TABLE ONLY " + t.def.Qualified() + " VALIDATE CONSTRAINT " + schema.Ident(name) + ";"
+			}
 			o.Deps = append(o.Deps, schema.Ref{Class: schema.ClassPgClass, OID: refRel})
 			if refCon != 0 {
 				o.Deps = append(o.Deps, schema.Ref{Class: schema.ClassPgConstraint, OID: refCon})
