@@ -134,6 +134,7 @@ var (
 	errTooManyFields = errors.New("too many fields")
 	errBackslashEnd  = errors.New("backslash at the end of a field")
 	errEscapedDot    = errors.New(`escape \. in a field`)
+	errNUL           = errors.New("NUL byte in a field")
 )
 
 // AppendRows appends the binary form of text, which is whole COPY text rows
@@ -164,6 +165,10 @@ func (c *Converter) appendRow(dst, line []byte) ([]byte, int, error) {
 	if bytes.IndexByte(line, '\r') >= 0 {
 		return dst, -1, errCarriage
 	}
+	if bytes.IndexByte(line, 0) >= 0 {
+		return dst, -1, errNUL
+	}
+	escaped := bytes.IndexByte(line, '\\') >= 0
 	if string(line) == `\.` {
 		return dst, -1, errEndMarker
 	}
@@ -187,7 +192,7 @@ func (c *Converter) appendRow(dst, line []byte) ([]byte, int, error) {
 			dst = append(dst, 0xff, 0xff, 0xff, 0xff)
 			continue
 		}
-		if bytes.IndexByte(field, '\\') >= 0 {
+		if escaped && bytes.IndexByte(field, '\\') >= 0 {
 			var err error
 			if c.scratch, err = unescape(c.scratch[:0], field); err != nil {
 				return dst, i, err
@@ -210,7 +215,8 @@ func (c *Converter) appendRow(dst, line []byte) ([]byte, int, error) {
 // octal digits, x and 1 or 2 hex digits, and a backslash before any other
 // byte stands for that byte. A trailing backslash (before a tab, the
 // newline or nothing) and \. are refused: COPY TO writes neither, and the
-// server would read them differently.
+// server would read them differently. So is an escaped NUL, which no type's
+// text holds (the input functions would stop there).
 func unescape(dst, field []byte) ([]byte, error) {
 	for i := 0; i < len(field); i++ {
 		b := field[i]
@@ -256,6 +262,9 @@ func unescape(dst, field []byte) ([]byte, error) {
 				b = byte(v)
 			}
 		}
+		if b == 0 {
+			return dst, errNUL
+		}
 		dst = append(dst, b)
 	}
 	return dst, nil
@@ -292,11 +301,11 @@ func appendValue(dst []byte, k kind, v []byte) ([]byte, error) {
 	case kindFloat8:
 		return appendFloat(dst, v, 64)
 	case kindText:
-		return appendText(dst, v)
+		return append(dst, v...), nil
 	case kindName:
 		return appendName(dst, v)
 	case kindJSONB:
-		return appendText(append(dst, 1), v)
+		return append(append(dst, 1), v...), nil
 	case kindBytea:
 		return appendBytea(dst, v)
 	case kindUUID:

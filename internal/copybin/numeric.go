@@ -50,38 +50,30 @@ func appendNumeric(dst, v []byte) ([]byte, error) {
 	}
 	// Place the digits in groups of 4 aligned on the decimal point: pad
 	// zeros on the left of the integer part and on the right of the
-	// fraction.
-	pad := (4 - len(intPart)%4) % 4
-	groups := (pad + len(intPart) + len(frac) + 3) / 4
-	group := func(g int) uint16 {
-		var n uint16
-		for p := g*4 - pad; p < g*4-pad+4; p++ {
-			var d byte
-			switch {
-			case p < 0:
-			case p < len(intPart):
-				d = intPart[p] - '0'
-			case p-len(intPart) < len(frac):
-				d = frac[p-len(intPart)] - '0'
-			}
-			n = n*10 + uint16(d)
+	// fraction. Digit p of intPart then frac is in group (p+pad)/4.
+	n := len(intPart) + len(frac)
+	digit := func(p int) byte {
+		if p < len(intPart) {
+			return intPart[p] - '0'
 		}
-		return n
+		return frac[p-len(intPart)] - '0'
 	}
-	first, last := 0, groups-1
-	for first < groups && group(first) == 0 {
-		first++
+	lo, hi := 0, n-1 // first and last nonzero digit
+	for lo < n && digit(lo) == 0 {
+		lo++
 	}
-	for last >= first && group(last) == 0 {
-		last--
+	for hi >= lo && digit(hi) == 0 {
+		hi--
 	}
 	dscale := uint16(len(frac))
-	if first > last { // zero
+	if lo > hi { // zero
 		if sign == numericNeg {
 			return dst, errNumeric
 		}
 		return append(dst, 0, 0, 0, 0, 0, 0, byte(dscale>>8), byte(dscale)), nil
 	}
+	pad := (4 - len(intPart)%4) % 4
+	first, last := (lo+pad)/4, (hi+pad)/4
 	ndigits := last - first + 1
 	if ndigits > 32767 {
 		return dst, errNumeric
@@ -92,7 +84,14 @@ func appendNumeric(dst, v []byte) ([]byte, error) {
 	dst = binary.BigEndian.AppendUint16(dst, sign)
 	dst = binary.BigEndian.AppendUint16(dst, dscale)
 	for g := first; g <= last; g++ {
-		dst = binary.BigEndian.AppendUint16(dst, group(g))
+		var v uint16
+		for p := g*4 - pad; p < g*4-pad+4; p++ {
+			v *= 10
+			if p >= 0 && p < n {
+				v += uint16(digit(p))
+			}
+		}
+		dst = binary.BigEndian.AppendUint16(dst, v)
 	}
 	return dst, nil
 }

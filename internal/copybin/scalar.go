@@ -1,7 +1,6 @@
 package copybin
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"math"
@@ -13,7 +12,6 @@ var (
 	errInt   = errors.New("not a canonical integer in range")
 	errOID   = errors.New("not a canonical oid")
 	errFloat = errors.New("not a canonical float in range")
-	errNUL   = errors.New("NUL byte in text")
 	errName  = errors.New("name of 64 bytes or more")
 	errBytea = errors.New("not a canonical hex bytea")
 	errUUID  = errors.New("not a canonical uuid")
@@ -164,23 +162,15 @@ func floatSyntax(v []byte) (nonzero, ok bool) {
 	return nonzero, i == len(v)
 }
 
-// appendText: textsend and friends send the bytes as they are when the
-// client encoding is the database encoding. The input functions read a C
-// string, so a NUL (from an escape) would cut the text short there: refused.
-func appendText(dst, v []byte) ([]byte, error) {
-	if bytes.IndexByte(v, 0) >= 0 {
-		return dst, errNUL
-	}
-	return append(dst, v...), nil
-}
-
-// appendName: namein truncates a name of NAMEDATALEN (64) bytes or more
-// where namerecv fails; nameout never writes one.
+// appendName: textsend and friends (text, varchar, bpchar, json, jsonb
+// after its version byte, name) send the bytes as they are when the client
+// encoding is the database encoding. namein truncates a name of NAMEDATALEN
+// (64) bytes or more where namerecv fails; nameout never writes one.
 func appendName(dst, v []byte) ([]byte, error) {
 	if len(v) >= 64 {
 		return dst, errName
 	}
-	return appendText(dst, v)
+	return append(dst, v...), nil
 }
 
 // appendBytea: byteaout in hex mode writes \x and two lower-case hex digits
@@ -201,10 +191,13 @@ func appendBytea(dst, v []byte) ([]byte, error) {
 
 // lowerHex is the value of a lower-case hex digit, -1 for other bytes.
 func lowerHex(b byte) int {
-	if b >= 'A' && b <= 'F' {
-		return -1
+	if d := b - '0'; d < 10 {
+		return int(d)
 	}
-	return hexValue(b)
+	if d := b - 'a'; d < 6 {
+		return int(d) + 10
+	}
+	return -1
 }
 
 // appendUUID: uuid_out writes 8-4-4-4-12 lower-case hex digits; uuid_send
