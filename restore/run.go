@@ -51,6 +51,11 @@ type Options struct {
 	// TABLESPACE clause on CREATE DATABASE, and no tablespace of a
 	// cluster archive's globals.
 	NoTablespaces bool
+	// TextCopy (--text-copy) loads table data as the archive stores it, in
+	// COPY text. By default a restore into a database sends the rows of a
+	// table whose columns all have common built-in types as COPY binary,
+	// which the server parses at a fraction of the cost (see binary.go).
+	TextCopy bool
 	// Role (--role) is set with SET ROLE in every session before anything
 	// runs, as pg_restore --role does: the restore has that role's
 	// privileges, and what it creates belongs to it.
@@ -302,7 +307,10 @@ type runner struct {
 	track   *tracker
 	main    *session   // pre-data, data statements, privileges
 	workers []*session // data and post-data workers (main itself with -1 or a script)
-	all     []*session // every session opened, to close
+	// binary are the tables whose rows go as COPY binary, by data entry
+	// id (see binary.go); set at the start of the data phase.
+	binary map[uint32]*binaryTable
+	all    []*session // every session opened, to close
 
 	cbMu sync.Mutex // serialises OnError and Verbose
 
@@ -719,13 +727,19 @@ func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) er
 	if u.Entry.Kind == kindBlobs {
 		return r.loadBlobs(ctx, s, u, rd)
 	}
-	if err := s.copyFrom(ctx, u.Entry.Copy, rd); err != nil {
+	copySQL := u.Entry.Copy
+	if b, ok := rd.(interface{ binary() *binaryTable }); ok {
+		if bt := b.binary(); bt != nil {
+			copySQL = bt.copySQL
+		}
+	}
+	if err := s.copyFrom(ctx, copySQL, rd); err != nil {
 		// The server only echoes a reader's failure ("COPY from stdin
 		// failed: ..."); report the failure itself (a damaged block).
 		if re, ok := rd.(interface{ readErr() error }); ok && re.readErr() != nil && ctx.Err() == nil {
 			err = fmt.Errorf("COPY abandoned, nothing of it loaded: %w", re.readErr())
 		}
-		return r.fail(ctx, s, u.Entry, int(first), u.Entry.Copy, err)
+		return r.fail(ctx, s, u.Entry, int(first), copySQL, err)
 	}
 	r.track.loaded(*u)
 	return nil
@@ -971,13 +985,19 @@ func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) e
 			return err
 		}
 	}
+	if !r.opts.TextCopy {
+		var err error
+		if r.binary, err = binaryTables(ctx, r.main, plan.Data); err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+	}
 	units := make(chan Unit)
 	var wg sync.WaitGroup
 	for _, s := range r.workers {
 		// Each worker reads and decodes its next blocks while its session
 		// loads the current ones, so the server never waits for the client.
 		staged := make(chan *stagedUnit, 1)
-		ra := &readAhead{budget: semaphore.NewWeighted(readAheadBytes)}
+		ra := &readAhead{budget: semaphore.NewWeighted(readAheadBytes), binary: r.binary, conv: converters{}}
 		wg.Go(func() { ra.stage(ctx, ar, units, staged) })
 		wg.Go(func() {
 			for st := range staged {
@@ -1017,10 +1037,13 @@ feed:
 const readAheadBytes = 4 << 20
 
 // readAhead reads, checks and decodes a worker's next blocks while its
-// session sends the current ones, within a budget of readAheadBytes.
+// session sends the current ones, within a budget of readAheadBytes, and
+// turns those of a unit of one block into COPY binary where it can.
 type readAhead struct {
 	budget *semaphore.Weighted
 	bufs   sync.Pool // *[]byte of at most 2 MiB
+	binary map[uint32]*binaryTable
+	conv   converters
 }
 
 // stagedUnit is a unit whose blocks are read ahead. blocks delivers them in
@@ -1034,6 +1057,7 @@ type stagedUnit struct {
 type stagedBlock struct {
 	data   []byte
 	weight int64 // what it holds of the budget
+	binary bool  // data is COPY binary, header and trailer included
 }
 
 func weight(b format.Block) int64 { return min(max(int64(b.Raw), 1), readAheadBytes) }
@@ -1056,28 +1080,47 @@ func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan 
 				st.err = context.Cause(ctx)
 				break
 			}
-			buf, _ := ra.bufs.Get().(*[]byte)
-			if buf == nil {
-				buf = new([]byte)
-			}
-			data, err := ar.ReadBlock(b, (*buf)[:0])
+			data, err := ar.ReadBlock(b, ra.buf())
 			if err != nil {
-				ra.done(stagedBlock{data: *buf, weight: w})
+				ra.done(stagedBlock{data: data, weight: w})
 				st.err = err
 				break
 			}
-			st.blocks <- stagedBlock{data: data, weight: w}
+			blk := stagedBlock{data: data, weight: w}
+			// A chain's blocks hold parts of one row: text only.
+			if bt := ra.binary[u.Entry.ID]; bt != nil && len(u.Blocks) == 1 {
+				bin, ok := ra.conv.convert(ra.buf(), u.Entry.ID, bt, data)
+				if ok {
+					bin, data = data, bin
+					blk = stagedBlock{data: data, weight: w, binary: true}
+				}
+				ra.putBuf(bin)
+			}
+			st.blocks <- blk
 		}
 		close(st.blocks)
 	}
 }
 
+// buf is an empty buffer from the pool.
+func (ra *readAhead) buf() []byte {
+	if b, _ := ra.bufs.Get().(*[]byte); b != nil {
+		return (*b)[:0]
+	}
+	return nil
+}
+
 // done returns a block's budget and buffer.
 func (ra *readAhead) done(b stagedBlock) {
 	ra.budget.Release(b.weight)
-	if cap(b.data) <= 2<<20 {
-		buf := b.data[:0]
-		ra.bufs.Put(&buf)
+	ra.putBuf(b.data)
+}
+
+// putBuf returns a buffer to the pool, unless it is large.
+func (ra *readAhead) putBuf(b []byte) {
+	if cap(b) <= 2<<20 {
+		b = b[:0]
+		ra.bufs.Put(&b)
 	}
 }
 
@@ -1095,6 +1138,22 @@ type stagedReader struct {
 }
 
 func (b *stagedReader) readErr() error { return b.err }
+
+// binary waits for the unit's first block and returns its table if the
+// block is COPY binary: the unit's COPY must say so before it starts.
+func (b *stagedReader) binary() *binaryTable {
+	if !b.have && !b.done && b.err == nil {
+		if next, ok := <-b.st.blocks; ok {
+			b.cur, b.have, b.pos = next, true, 0
+		} else {
+			b.done, b.err = true, b.st.err
+		}
+	}
+	if b.have && b.cur.binary {
+		return b.ra.binary[b.st.u.Entry.ID]
+	}
+	return nil
+}
 
 func (b *stagedReader) Read(p []byte) (int, error) {
 	for !b.have || b.pos == len(b.cur.data) {

@@ -19,11 +19,13 @@ var ErrCleanStream = errors.New("restore: --clean needs the whole table of conte
 
 // streamUnit is a unit read from a stream. data is its first block, owned
 // by the unit; for a chain, more delivers the following blocks and is
-// closed after the last one (or after an error chunk).
+// closed after the last one (or after an error chunk). bin is the unit's
+// table when its rows may go as COPY binary.
 type streamUnit struct {
 	u    *Unit
 	data []byte
 	more chan chunk
+	bin  *binaryTable
 }
 
 // chunk is a block of a chain after the first, or the error that broke the
@@ -44,9 +46,12 @@ type chainReader struct {
 	buf  []byte
 	more <-chan chunk
 	err  error
+	bin  *binaryTable // buf is COPY binary rows of this table
 }
 
 func (c *chainReader) readErr() error { return c.err }
+
+func (c *chainReader) binary() *binaryTable { return c.bin }
 
 func (c *chainReader) Read(p []byte) (int, error) {
 	for len(c.buf) == 0 {
@@ -128,14 +133,22 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 	byID := map[uint32]*format.Entry{}
 	sel := newSelector(&r.opts, nil)
 	loads := map[uint32]*format.Entry{} // selected entries whose blocks are loaded
+	binary := map[uint32]*binaryTable{} // those whose rows may go as COPY binary
 	var post, acl, refresh []*format.Entry
 
 	units := make(chan streamUnit, len(r.workers))
 	var wg sync.WaitGroup
 	for _, s := range r.workers {
 		wg.Go(func() {
+			conv := converters{}
 			for su := range units {
 				rd := &chainReader{ctx: ctx, u: su.u, buf: su.data, more: su.more}
+				if su.more == nil {
+					// A chain's blocks hold parts of one row: text only.
+					if bin, ok := conv.convert(nil, su.u.Entry.ID, su.bin, su.data); ok {
+						rd.buf, rd.bin = bin, su.bin
+					}
+				}
 				if err := r.load(ctx, s, su.u, rd); err != nil {
 					r.stop(err)
 				}
@@ -190,6 +203,14 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 					}
 					if e.Copy != "" {
 						loads[e.ID] = e
+						if !r.opts.TextCopy {
+							bt, err := binaryTables(ctx, r.main, []*format.Entry{e})
+							if err != nil {
+								r.stop(fmt.Errorf("restore: %w", err))
+								return nil
+							}
+							binary[e.ID] = bt[e.ID]
+						}
 					}
 				case PhasePost:
 					post = append(post, e)
@@ -219,7 +240,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 				if e == nil {
 					continue // not selected (a chain of it is skipped block by block)
 				}
-				su := streamUnit{u: &Unit{Entry: e, Blocks: []format.Block{b}}, data: bytes.Clone(rec.Data)}
+				su := streamUnit{u: &Unit{Entry: e, Blocks: []format.Block{b}}, data: bytes.Clone(rec.Data), bin: binary[b.Entry]}
 				if b.Continues {
 					su.more = make(chan chunk, 1)
 				}

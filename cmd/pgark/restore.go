@@ -34,6 +34,7 @@ type restoreOptions struct {
 	single          bool
 	exitOnError     bool
 	disableTriggers bool
+	textCopy        bool
 	file            string
 	list            bool
 	useList         string
@@ -157,6 +158,7 @@ func newRestoreCmd() *cobra.Command {
 	fs.BoolVarP(&o.single, "single-transaction", "1", false, "restore as a single transaction")
 	fs.BoolVarP(&o.exitOnError, "exit-on-error", "e", false, "exit on error, default is to continue")
 	fs.BoolVar(&o.disableTriggers, "disable-triggers", false, "disable triggers during data-only restore")
+	fs.BoolVar(&o.textCopy, "text-copy", false, "load table data as COPY text, never converted to COPY binary")
 	fs.StringVarP(&o.file, "file", "f", "", "output file name (- for stdout): write an SQL script, or the list with -l")
 	fs.BoolVarP(&o.list, "list", "l", false, "print summarized TOC of the archive")
 	fs.StringVarP(&o.useList, "use-list", "L", "", "use table of contents from this file for selecting output")
@@ -210,6 +212,7 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		SingleTransaction: o.single,
 		ExitOnError:       o.exitOnError,
 		DisableTriggers:   o.disableTriggers,
+		TextCopy:          o.textCopy,
 		Select: restore.Selection{Tables: o.tables, WholeTables: o.wholeTables, Schemas: o.schemas,
 			ExcludeSchemas: o.excludeSchemas, Triggers: o.triggers, Indexes: o.indexes, Functions: o.functions},
 	}

@@ -1,0 +1,114 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/copybin"
+	"github.com/pgark/pgark/schema"
+)
+
+// binaryTable is a table whose rows a restore into a database sends as
+// COPY binary: every column the archive's COPY names has a built-in type
+// that copybin converts, on the target. Parsing binary values costs the
+// server much less than parsing text (uuids, timestamps, numerics, inet).
+type binaryTable struct {
+	types   []uint32 // the columns' type OIDs, in COPY order
+	copySQL string   // the entry's COPY with (FORMAT binary)
+}
+
+// binaryTables finds, among the data entries, the tables whose rows go as
+// COPY binary, by entry id: those whose COPY statement is exactly the one
+// their table's columns on the target make (so the columns and their order
+// are known) and whose column types copybin supports. One query on s,
+// after the pre-data.
+func binaryTables(ctx context.Context, s *session, data []*format.Entry) (map[uint32]*binaryTable, error) {
+	var entries []*format.Entry
+	var schemas, names []string
+	for _, e := range data {
+		if e.Kind == kindTableData && e.Copy != "" {
+			entries = append(entries, e)
+			schemas = append(schemas, schema.Literal(e.Schema))
+			names = append(names, schema.Literal(e.Name))
+		}
+	}
+	if len(entries) == 0 {
+		return nil, nil
+	}
+	rows, err := s.query(ctx, `SELECT x.i, a.attname, a.atttypid
+		FROM ROWS FROM (pg_catalog.unnest(ARRAY[`+strings.Join(schemas, ", ")+`]::pg_catalog.text[]),
+			pg_catalog.unnest(ARRAY[`+strings.Join(names, ", ")+`]::pg_catalog.text[])) WITH ORDINALITY AS x(s, t, i)
+		JOIN pg_catalog.pg_namespace n ON n.nspname = x.s
+		JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = x.t
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid
+		WHERE a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+		ORDER BY x.i, a.attnum`)
+	if err != nil {
+		return nil, fmt.Errorf("read the column types of the tables to load: %w", err)
+	}
+	cols := make([][]string, len(entries))
+	types := make([][]uint32, len(entries))
+	for _, row := range rows {
+		i, err := strconv.Atoi(row[0])
+		if err != nil || i < 1 || i > len(entries) {
+			return nil, fmt.Errorf("read the column types of the tables to load: bad row %q", row)
+		}
+		oid, err := strconv.ParseUint(row[2], 10, 32)
+		if err != nil {
+			return nil, fmt.Errorf("read the column types of the tables to load: bad type OID %q", row[2])
+		}
+		cols[i-1] = append(cols[i-1], schema.Ident(row[1]))
+		types[i-1] = append(types[i-1], uint32(oid))
+	}
+	out := map[uint32]*binaryTable{}
+	for i, e := range entries {
+		if len(cols[i]) == 0 || !allSupported(types[i]) {
+			continue
+		}
+		text := "COPY " + schema.Qualified(e.Schema, e.Name) + " (" + strings.Join(cols[i], ", ") + ") FROM stdin;"
+		if e.Copy != text {
+			continue
+		}
+		out[e.ID] = &binaryTable{types: types[i], copySQL: strings.TrimSuffix(text, ";") + " WITH (FORMAT binary);"}
+	}
+	return out, nil
+}
+
+func allSupported(types []uint32) bool {
+	for _, t := range types {
+		if !copybin.Supported(t) {
+			return false
+		}
+	}
+	return true
+}
+
+// converters are one goroutine's copybin converters, by entry id: a
+// converter is not safe for concurrent use.
+type converters map[uint32]*copybin.Converter
+
+// convert appends to dst the COPY binary form of text, a block of whole
+// rows of entry id, whose table is t, and says whether it could: t is nil
+// (the table goes as text), or a value is not in a form copybin converts
+// exactly (the block then goes as text).
+func (c converters) convert(dst []byte, id uint32, t *binaryTable, text []byte) ([]byte, bool) {
+	if t == nil {
+		return dst, false
+	}
+	conv := c[id]
+	if conv == nil {
+		var err error
+		if conv, err = copybin.New(t.types); err != nil {
+			return dst, false // binaryTables checked the types
+		}
+		c[id] = conv
+	}
+	out, err := conv.AppendRows(conv.Header(dst), text)
+	if err != nil {
+		return dst, false
+	}
+	return conv.Trailer(out), true
+}

@@ -1,0 +1,62 @@
+package restore
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/testcluster"
+)
+
+// TestBinaryTables: the tables whose rows go as COPY binary are those
+// whose COPY names exactly their columns on the target, all of types
+// copybin converts; and a block converted goes in unchanged.
+func TestBinaryTables(t *testing.T) {
+	c := testcluster.Start(t)
+	c.CreateDB(t, "bin")
+	c.Exec(t, "bin", `CREATE SCHEMA "S p";
+		CREATE DOMAIN "S p".d AS integer;
+		CREATE TABLE "S p"."T ""q""" (id bigint, "a b" text, g int GENERATED ALWAYS AS (id + 1) STORED, gone int);
+		ALTER TABLE "S p"."T ""q""" DROP COLUMN gone;
+		CREATE TABLE "S p".arr (id int, tags text[]);
+		CREATE TABLE "S p".dom (id int, v "S p".d);
+		CREATE TABLE "S p".sub (id int, v text);`)
+	pc, err := c.Connect(t.Context(), "bin")
+	require.NoError(t, err)
+	s, err := newConnSession(t.Context(), pc.PgConn(), format.Info{Encoding: "UTF8"}, "")
+	require.NoError(t, err)
+	defer s.close(t.Context())
+
+	data := []*format.Entry{
+		{ID: 1, Kind: kindTableData, Schema: "S p", Name: `T "q"`, Copy: `COPY "S p"."T ""q""" ("id", "a b") FROM stdin;`},
+		{ID: 2, Kind: kindTableData, Schema: "S p", Name: "arr", Copy: `COPY "S p"."arr" ("id", "tags") FROM stdin;`},
+		{ID: 3, Kind: kindTableData, Schema: "S p", Name: "dom", Copy: `COPY "S p"."dom" ("id", "v") FROM stdin;`},
+		// A column list other than the table's columns, in their order.
+		{ID: 4, Kind: kindTableData, Schema: "S p", Name: "sub", Copy: `COPY "S p"."sub" ("v", "id") FROM stdin;`},
+		{ID: 5, Kind: kindTableData, Schema: "S p", Name: "missing", Copy: `COPY "S p"."missing" ("id") FROM stdin;`},
+		{ID: 6, Kind: "SEQUENCE SET", Schema: "S p", Name: "sub", Create: "SELECT 1;"},
+	}
+	got, err := binaryTables(t.Context(), s, data)
+	require.NoError(t, err)
+	require.Len(t, got, 1, "%v", got)
+	require.Contains(t, got, uint32(1))
+	bt := got[1]
+	assert.Equal(t, []uint32{20, 25}, bt.types)
+	assert.Equal(t, `COPY "S p"."T ""q""" ("id", "a b") FROM stdin WITH (FORMAT binary);`, bt.copySQL)
+
+	conv := converters{}
+	text := []byte("1\ttab\\there\n2\t\\N\n")
+	bin, ok := conv.convert(nil, 1, bt, text)
+	require.True(t, ok)
+	require.NoError(t, s.copyFrom(t.Context(), bt.copySQL, bytes.NewReader(bin)))
+	assert.Equal(t, "1|tab\there|2;2|<null>|3", c.QueryValue(t, "bin",
+		`SELECT string_agg(id || '|' || coalesce("a b", '<null>') || '|' || g, ';' ORDER BY id) FROM "S p"."T ""q"""`))
+
+	_, ok = conv.convert(nil, 1, bt, []byte("x\ty\n"))
+	assert.False(t, ok, "a value not in canonical form goes as text")
+	_, ok = conv.convert(nil, 4, got[4], text)
+	assert.False(t, ok, "a table not found binary goes as text")
+}
