@@ -553,7 +553,8 @@ func (r *relReader) constraints(ctx context.Context) error {
 			CASE WHEN co.contype IN ('p', 'u')
 				AND (SELECT am.amname FROM pg_catalog.pg_am am WHERE am.oid = ic.relam) = 'btree'
 				THEN pg_catalog.pg_get_indexdef(co.conindid) ELSE '' END,
-			co.condeferrable, co.condeferred, COALESCE(pg_catalog.array_to_string(ic.reloptions, ', '), '')
+			co.condeferrable, co.condeferred, COALESCE(pg_catalog.array_to_string(ic.reloptions, ', '), ''),
+			co.convalidated
 		FROM pg_catalog.pg_constraint co
 		JOIN pg_catalog.pg_class c ON c.oid = co.conrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -567,12 +568,12 @@ func (r *relReader) constraints(ctx context.Context) error {
 		return fmt.Errorf("catalog: read constraints: %w", err)
 	}
 	var (
-		oid, rel, refRel, refCon                          uint32
-		name, kind, def, tbs, index, indexDef, options    string
-		local, clustered, replident, deferrable, deferred bool
+		oid, rel, refRel, refCon                                     uint32
+		name, kind, def, tbs, index, indexDef, options               string
+		local, clustered, replident, deferrable, deferred, validated bool
 	)
 	_, err = pgx.ForEachRow(rows, []any{&oid, &rel, &name, &kind, &def, &local, &tbs, &refRel, &refCon,
-		&clustered, &replident, &index, &indexDef, &deferrable, &deferred, &options}, func() error {
+		&clustered, &replident, &index, &indexDef, &deferrable, &deferred, &options, &validated}, func() error {
 		t := r.tables[rel]
 		if t == nil {
 			return nil
@@ -623,12 +624,13 @@ func (r *relReader) constraints(ctx context.Context) error {
 				o.Create = "ALTER TABLE " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + ";"
 			}
 			o.Kind = schema.KindFKConstraint
-			if t.def.PartitionBy == "" && r.tables[refRel].def.PartitionBy == "" && !strings.HasSuffix(def, " NOT VALID") {
+			if validated && t.def.PartitionBy == "" && r.tables[refRel].def.PartitionBy == "" {
 				// A parallel restore adds it NOT VALID, then validates it
 				// under a weaker lock on the referenced table, so that the
-				// foreign keys to one table validate at once. Partitioned
-				// tables keep the plain form: NOT VALID is refused on them
-				// before PostgreSQL 18.
+				// foreign keys to one table validate at once. One that is
+				// not valid (or, PostgreSQL 18, not enforced) keeps the
+				// plain form, and so do partitioned tables: NOT VALID is
+				// refused on them before PostgreSQL 18.
 				o.Build = "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + " NOT VALID;"
 				o.Attach = "ALTER TABLE ONLY " + t.def.Qualified() + " VALIDATE CONSTRAINT " + schema.Ident(name) + ";"
 			}

@@ -308,7 +308,19 @@ func checkObjects(t *testing.T, objs []*schema.Object, major int) {
 		t.Errorf("NOT VALID check in %s", o.Section())
 	}
 	find(schema.KindConstraint, "select", "from from_r_excl")
-	find(schema.KindFKConstraint, "select", "from from_ref_fkey")
+	// A valid foreign key between plain tables is added NOT VALID, then
+	// validated, by a parallel restore; one not valid, or on or to a
+	// partitioned table, keeps its plain form.
+	if o := find(schema.KindFKConstraint, "select", "from from_ref_fkey"); o.Build !=
+		`ALTER TABLE ONLY "select"."from" ADD CONSTRAINT "from_ref_fkey" FOREIGN KEY (ref) REFERENCES "Sch ""q"" ü"."Tab le"(id) ON DELETE CASCADE NOT VALID;` ||
+		o.Attach != `ALTER TABLE ONLY "select"."from" VALIDATE CONSTRAINT "from_ref_fkey";` {
+		t.Errorf("foreign key: build %q, attach %q", o.Build, o.Attach)
+	}
+	for _, name := range []string{`fk_self self fk`, "ref_parted ref_parted_id_at_fkey", "parted_fk parted_fk_id_at_fkey"} {
+		if o := find(schema.KindFKConstraint, "public", name); o.Build != "" || o.Attach != "" {
+			t.Errorf("foreign key %s: build %q, attach %q", name, o.Build, o.Attach)
+		}
+	}
 	if o := find(schema.KindSchema, "", "select"); o.Owner != "weird Owner" || o.Ident != `SCHEMA "select"` {
 		t.Errorf("schema: %+v", o)
 	}
