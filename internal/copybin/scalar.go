@@ -206,15 +206,30 @@ func appendUUID(dst, v []byte) ([]byte, error) {
 	if len(v) != 36 || v[8] != '-' || v[13] != '-' || v[18] != '-' || v[23] != '-' {
 		return dst, errUUID
 	}
-	for i := 0; i < 36; i += 2 {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-		}
-		hi, lo := lowerHex(v[i]), lowerHex(v[i+1])
-		if hi < 0 || lo < 0 {
-			return dst, errUUID
-		}
-		dst = append(dst, byte(hi<<4|lo))
+	var u [16]byte
+	var bad byte
+	for k, i := range uuidDigits {
+		hi, lo := hexDigit[v[i]], hexDigit[v[i+1]]
+		bad |= hi | lo
+		u[k] = hi<<4 | lo
 	}
-	return dst, nil
+	if bad&0x80 != 0 {
+		return dst, errUUID
+	}
+	return append(dst, u[:]...), nil
 }
+
+// uuidDigits are where the 16 pairs of hex digits of a uuid's text start.
+var uuidDigits = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
+
+// hexDigit maps a lower-case hex digit to its value and any other byte to
+// 0xff.
+var hexDigit = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := range 16 {
+		t["0123456789abcdef"[i]] = byte(i)
+	}
+	return t
+}()
