@@ -43,20 +43,11 @@ func appendInet(dst, v []byte, cidr bool) ([]byte, error) {
 		size = 16
 		out = appendIPv6Text(canon[:0], words)
 	} else {
-		for i := range 4 {
-			end := bytes.IndexByte(addrText, '.')
-			if i == 3 {
-				end = len(addrText)
-			} else if end < 0 {
-				return dst, errInet
-			}
-			octet, ok := parseUint(addrText[:end], 255)
-			if !ok {
-				return dst, errInet
-			}
-			addr[i] = byte(octet)
-			addrText = addrText[min(end+1, len(addrText)):]
+		quad, ok := parseQuad(addrText)
+		if !ok {
+			return dst, errInet
 		}
+		copy(addr[:], quad[:])
 		size = 4
 		out = appendIPv4Text(canon[:0], addr[:4])
 	}
@@ -90,6 +81,25 @@ func appendInet(dst, v []byte, cidr bool) ([]byte, error) {
 	}
 	dst = append(dst, family, byte(bits), isCIDR, byte(size))
 	return append(dst, addr[:size]...), nil
+}
+
+// parseQuad parses a dotted quad a.b.c.d of canonical decimal octets.
+func parseQuad(v []byte) (q [4]byte, ok bool) {
+	for i := range 4 {
+		end := bytes.IndexByte(v, '.')
+		if i == 3 {
+			end = len(v)
+		} else if end < 0 {
+			return q, false
+		}
+		octet, ok := parseUint(v[:end], 255)
+		if !ok {
+			return q, false
+		}
+		q[i] = byte(octet)
+		v = v[min(end+1, len(v)):]
+	}
+	return q, true
 }
 
 func appendIPv4Text(dst, a []byte) []byte {
@@ -171,20 +181,9 @@ func parseIPv6(v []byte) ([8]uint16, bool) {
 			if end != len(v) || nh+nt > 6 {
 				return head, false
 			}
-			var quad [4]byte
-			for i := range 4 {
-				dot := bytes.IndexByte(piece, '.')
-				if i == 3 {
-					dot = len(piece)
-				} else if dot < 0 {
-					return head, false
-				}
-				octet, ok := parseUint(piece[:dot], 255)
-				if !ok {
-					return head, false
-				}
-				quad[i] = byte(octet)
-				piece = piece[min(dot+1, len(piece)):]
+			quad, ok := parseQuad(piece)
+			if !ok {
+				return head, false
 			}
 			pair = [2]uint16{uint16(quad[0])<<8 | uint16(quad[1]), uint16(quad[2])<<8 | uint16(quad[3])}
 			words = pair[:]
