@@ -326,16 +326,19 @@ func (b *bencher) measure(ctx context.Context, rep *Report) error {
 				return s, size, replace(out, pgDumpDir)
 			}},
 	}
-	pgarkRestore := func(jobs int) func(context.Context, string) (sample, int64, error) {
+	pgarkRestore := func(jobs int, flags ...string) func(context.Context, string) (sample, int64, error) {
 		return func(ctx context.Context, _ string) (sample, int64, error) {
 			return b.restoreInto(ctx, func(ctx context.Context, db string) (sample, error) {
-				return runTool(ctx, b.cluster.Env(db), b.pgark, "restore", "-j", strconv.Itoa(jobs), "-d", db, pgarkArchive)
+				args := append([]string{"restore", "-j", strconv.Itoa(jobs)}, flags...)
+				return runTool(ctx, b.cluster.Env(db), b.pgark, append(args, "-d", db, pgarkArchive)...)
 			}, rep.Check)
 		}
 	}
 	restores := []*variant{
 		{name: NamePgarkRestore1, op: "restore", command: "pgark restore -j 1 -d DB FILE (of pgark dump -j 2)", run: pgarkRestore(1)},
 		{name: NamePgarkRestore2, op: "restore", command: "pgark restore -j 2 -d DB FILE (of pgark dump -j 2)", run: pgarkRestore(2)},
+		{name: NamePgarkRestore2Text, op: "restore", command: "pgark restore -j 2 --text-copy -d DB FILE (of pgark dump -j 2)",
+			run: pgarkRestore(2, "--text-copy")},
 		{name: NamePgRestore2, op: "restore", command: "pg_restore -j 2 -d DB DIR (of pg_dump -Fd -j 2)",
 			run: func(ctx context.Context, _ string) (sample, int64, error) {
 				return b.restoreInto(ctx, func(ctx context.Context, db string) (sample, error) {

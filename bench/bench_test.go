@@ -85,8 +85,8 @@ func TestBench(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{NameCopy, NamePgarkDump1, NamePgarkDump2, NamePgDumpFc, NamePgDumpFd2,
-		NamePgarkRestore1, NamePgarkRestore2, NamePgRestore2}, names)
-	require.Len(t, rep.Targets, 7)
+		NamePgarkRestore1, NamePgarkRestore2, NamePgarkRestore2Text, NamePgRestore2}, names)
+	require.Len(t, rep.Targets, 8)
 	for _, tg := range rep.Targets {
 		assert.Positive(t, tg.Measured, tg.Name)
 	}
@@ -171,6 +171,7 @@ func TestTargets(t *testing.T) {
 		res(NamePgDumpFd2, 16, 20e6, 1000),
 		res(NamePgarkRestore1, 40, 150e6, 0),
 		res(NamePgarkRestore2, 25, 310e6, 0),
+		res(NamePgarkRestore2Text, 30, 100e6, 0),
 		res(NamePgRestore2, 30, 30e6, 0),
 	}}
 	rep.evaluate()
@@ -189,6 +190,7 @@ func TestTargets(t *testing.T) {
 		{"single stream: pgark dump -j1 / COPY limit", 1.2, true},
 		{"peak RSS of pgark (dump and restore)", 310, false},
 		{"dump speed: pg_dump -Fd -j2 / pgark dump -j2", 2, false},
+		{"COPY binary: pgark restore -j2 --text-copy / pgark restore -j2", 1.2, false},
 	} {
 		tg, ok := got[tc.name]
 		require.True(t, ok, tc.name)

@@ -34,8 +34,10 @@
 //   - pgark dump -j1 and -j2, pg_dump -Fc and pg_dump -Fd -j2, each into a
 //     file or directory of the work dir, all with their default
 //     compression (pgark zstd:1, pg_dump gzip 6);
-//   - pgark restore -j1 and -j2 of the pgark -j2 archive, and pg_restore -j2
-//     of the pg_dump -Fd -j2 directory, each into a new empty database,
+//   - pgark restore -j1 and -j2 of the pgark -j2 archive, -j2 again with
+//     --text-copy (COPY text only, to show what COPY binary gains), and
+//     pg_restore -j2 of the pg_dump -Fd -j2 directory, each into a new empty
+//     database,
 //     which is then checked against the source (row counts of every table,
 //     a checksum of events' rows, numbers of relations and constraints)
 //     and dropped.
