@@ -1057,8 +1057,8 @@ type stagedUnit struct {
 
 type stagedBlock struct {
 	data   []byte
-	weight int64 // what it holds of the budget
-	binary bool  // data is COPY binary, header and trailer included
+	weight int64        // what it holds of the budget
+	bin    *binaryTable // data is COPY binary rows of this table, header and trailer included
 }
 
 func weight(b format.Block) int64 { return min(max(int64(b.Raw), 1), readAheadBytes) }
@@ -1093,7 +1093,7 @@ func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan 
 				bin, ok := ra.conv.convert(ra.buf(), u.Entry.ID, bt, data)
 				if ok {
 					bin, data = data, bin
-					blk = stagedBlock{data: data, weight: w, binary: true}
+					blk = stagedBlock{data: data, weight: w, bin: bt}
 				}
 				ra.putBuf(bin)
 			}
@@ -1160,8 +1160,8 @@ func (b *stagedReader) binary() *binaryTable {
 			b.done, b.err = true, b.st.err
 		}
 	}
-	if b.have && b.cur.binary {
-		return b.ra.binary[b.st.u.Entry.ID]
+	if b.have {
+		return b.cur.bin
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sync"
 
 	"github.com/pgark/pgark/format"
@@ -134,6 +135,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 	sel := newSelector(&r.opts, nil)
 	loads := map[uint32]*format.Entry{} // selected entries whose blocks are loaded
 	binary := map[uint32]*binaryTable{} // those whose rows may go as COPY binary
+	var unknown []*format.Entry         // loads not yet looked up for binary
 	var post, acl, refresh []*format.Entry
 
 	units := make(chan streamUnit, len(r.workers))
@@ -204,12 +206,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 					if e.Copy != "" {
 						loads[e.ID] = e
 						if !r.opts.TextCopy {
-							bt, err := binaryTables(ctx, r.main, []*format.Entry{e})
-							if err != nil {
-								r.stop(fmt.Errorf("restore: %w", err))
-								return nil
-							}
-							binary[e.ID] = bt[e.ID]
+							unknown = append(unknown, e)
 						}
 					}
 				case PhasePost:
@@ -239,6 +236,17 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 				e := loads[b.Entry]
 				if e == nil {
 					continue // not selected (a chain of it is skipped block by block)
+				}
+				if len(unknown) > 0 {
+					// The entries come before the blocks: one query for
+					// the tables received so far, as from a file.
+					bt, err := binaryTables(ctx, r.main, unknown)
+					if err != nil {
+						r.stop(fmt.Errorf("restore: %w", err))
+						return nil
+					}
+					maps.Copy(binary, bt)
+					unknown = nil
 				}
 				su := streamUnit{u: &Unit{Entry: e, Blocks: []format.Block{b}}, data: bytes.Clone(rec.Data), bin: binary[b.Entry]}
 				if b.Continues {
