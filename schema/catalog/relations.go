@@ -598,13 +598,13 @@ func (r *relReader) constraints(ctx context.Context) error {
 			}
 			return nil
 		}
+		add := "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " "
 		o := &schema.Object{
 			Ref: ref, Kind: schema.KindConstraint, Schema: t.def.Schema, Name: t.def.Name + " " + name,
 			Owner: t.owner, Tablespace: tbs,
-			Create: "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + ";" +
-				indexSettings(t.def.Qualified(), index, clustered, replident),
-			Drop: "ALTER TABLE ONLY " + t.def.Qualified() + " DROP CONSTRAINT " + schema.Ident(name) + ";",
-			Deps: []schema.Ref{t.ref},
+			Create: add + def + ";" + indexSettings(t.def.Qualified(), index, clustered, replident),
+			Drop:   "ALTER TABLE ONLY " + t.def.Qualified() + " DROP CONSTRAINT " + schema.Ident(name) + ";",
+			Deps:   []schema.Ref{t.ref},
 		}
 		if indexDef != "" && !t.partition && t.def.PartitionBy == "" && index == name {
 			// A parallel restore builds the index alongside the table's
@@ -612,8 +612,7 @@ func (r *relReader) constraints(ctx context.Context) error {
 			// partitions keep the plain form: USING INDEX is refused on the
 			// former, and a partition's index is attached to its parent's.
 			o.Build = indexDef + ";"
-			o.Attach = "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " +
-				usingIndex(kind, name, deferrable, deferred) + ";" + indexSettings(t.def.Qualified(), index, clustered, replident)
+			o.Attach = add + usingIndex(kind, name, deferrable, deferred) + ";" + indexSettings(t.def.Qualified(), index, clustered, replident)
 		}
 		if kind == "f" {
 			if r.tables[refRel] == nil {
@@ -631,7 +630,7 @@ func (r *relReader) constraints(ctx context.Context) error {
 				// not valid (or, PostgreSQL 18, not enforced) keeps the
 				// plain form, and so do partitioned tables: NOT VALID is
 				// refused on them before PostgreSQL 18.
-				o.Build = "ALTER TABLE ONLY " + t.def.Qualified() + " ADD CONSTRAINT " + schema.Ident(name) + " " + def + " NOT VALID;"
+				o.Build = add + def + " NOT VALID;"
 				o.Attach = "ALTER TABLE ONLY " + t.def.Qualified() + " VALIDATE CONSTRAINT " + schema.Ident(name) + ";"
 			}
 			o.Deps = append(o.Deps, schema.Ref{Class: schema.ClassPgClass, OID: refRel})
