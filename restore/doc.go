@@ -23,11 +23,20 @@
 //     triggers are disabled before and enabled after.
 //  4. Post-data with Jobs workers: an entry starts once the entries it
 //     depends on (directly, or through entries left out of the restore)
-//     are done, and, as pg_restore decides, no entry other than an index
-//     starts while another running one depends on the same table (ALTER
-//     TABLE and CREATE TRIGGER lock it). Indexes of a table build
-//     together; a foreign key waits for the key it references. Comments on
-//     post-data objects run after them.
+//     are done, and no running entry holds a lock on one of its tables
+//     that conflicts with the one it takes, as pg_restore decides (see
+//     newTasks and lockMode): indexes of a table build together, the
+//     foreign keys to one table validate together, a foreign key waits for
+//     the key it references. Of the entries that can start, those on the
+//     tables with the most data go first. Comments on post-data objects
+//     run after them.
+//
+//     From a file into a database with more than one worker (and without
+//     --disable-triggers), phases 3 and 4 run as one, as pg_restore -j
+//     runs them: the blocks go biggest table first, and an index, a key or
+//     a foreign key starts as soon as the data of the tables it locks is
+//     loaded, ahead of the blocks of smaller tables (waitForData);
+//     everything else in post-data waits for all the data.
 //  5. Privileges (ACL entries), in archive order, once everything exists.
 //  6. REFRESH MATERIALIZED VIEW, by dependencies, last.
 //

@@ -220,6 +220,10 @@ type task struct {
 	// that a stepBuild task failed, so its attach is skipped.
 	build  *task
 	failed bool
+	// data are the data entries whose units the task waits for, allData
+	// says it waits for all units (see waitForData).
+	data    []uint32
+	allData bool
 }
 
 // step is the part of its entry a task runs.
@@ -412,6 +416,92 @@ func tableLocks(byID map[uint32]*format.Entry, e *format.Entry) []uint32 {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// waitForData makes tasks (of post-data) wait for the data (the data
+// entries of the restore) they need, for a restore that runs post-data
+// while it loads data, as pg_restore -j does. An index, a key, or a
+// foreign key waits for the data of the tables it locks, when each has
+// its own data entry in data. Everything else waits for all the data: a
+// task on a partitioned table (whose partitions have the data), a
+// constraint that may recurse to inheritance children (a CHECK), a
+// trigger or rule, a comment, anything that may change how rows load.
+func waitForData(byID map[uint32]*format.Entry, tasks []*task, data []*format.Entry) {
+	dataOf := map[uint32]uint32{}
+	for _, e := range data {
+		if e.Copy == "" {
+			continue
+		}
+		for _, id := range dataTables(byID, e) {
+			dataOf[id] = e.ID
+		}
+	}
+	for _, t := range tasks {
+		t.data, t.allData = nil, false
+		early := t.e.Kind == kindIndex || t.e.Kind == kindFKey || (t.e.Kind == kindConstraint && t.step != stepWhole)
+		tables := t.tables()
+		if !early || len(tables) == 0 {
+			t.allData = true
+			continue
+		}
+		for _, id := range tables {
+			d, ok := dataOf[id]
+			if !ok {
+				t.data, t.allData = nil, true
+				break
+			}
+			t.data = append(t.data, d)
+		}
+	}
+}
+
+// dataTables are the tables (TABLE entry ids) data entry e loads.
+func dataTables(byID map[uint32]*format.Entry, e *format.Entry) []uint32 {
+	var out []uint32
+	for _, d := range e.Deps {
+		if te := byID[d]; te != nil && te.Kind == kindTable {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// unitSizes is how much data units hold for each table (TABLE entry id),
+// in raw bytes.
+func unitSizes(byID map[uint32]*format.Entry, units []Unit) map[uint32]int64 {
+	out := map[uint32]int64{}
+	for _, u := range units {
+		var n int64
+		for _, b := range u.Blocks {
+			n += int64(b.Raw)
+		}
+		for _, id := range dataTables(byID, u.Entry) {
+			out[id] += n
+		}
+	}
+	return out
+}
+
+// unitWeights weighs each unit by the data of its table.
+func unitWeights(byID map[uint32]*format.Entry, units []Unit, sizes map[uint32]int64) []int64 {
+	out := make([]int64, len(units))
+	for i, u := range units {
+		for _, id := range dataTables(byID, u.Entry) {
+			out[i] = max(out[i], sizes[id])
+		}
+	}
+	return out
+}
+
+// taskWeights weighs each task by the data of its heaviest table.
+func taskWeights(tasks []*task, sizes map[uint32]int64) []int64 {
+	out := make([]int64, len(tasks))
+	for i, t := range tasks {
+		for _, id := range t.tables() {
+			out[i] = max(out[i], sizes[id])
+		}
+	}
+	return out
 }
 
 // ParseList reads a list file in the shape pgark list and pg_restore -l

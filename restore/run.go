@@ -1,6 +1,7 @@
 package restore
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -252,10 +253,8 @@ func (t *tracker) tableBytes(byID map[uint32]*format.Entry) map[uint32]int64 {
 		if st.bytes == 0 {
 			continue
 		}
-		for _, d := range st.e.Deps {
-			if te := byID[d]; te != nil && te.Kind == kindTable {
-				out[d] += st.bytes
-			}
+		for _, id := range dataTables(byID, st.e) {
+			out[id] += st.bytes
 		}
 	}
 	return out
@@ -745,86 +744,12 @@ func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) er
 	return nil
 }
 
-// schedule runs list (a parallel phase, archive order) on the workers:
-// each entry starts once the entries it waits for are done and no running
-// entry holds a conflicting lock on one of its tables. Of the entries that
-// can start, those on the tables with the most data go first (ties in
-// archive order): a big table's index builds are the longest tasks, and
-// starting them first lets the small tables' entries fill the other
-// workers meanwhile instead of leaving the big ones for last.
+// schedule runs list (a parallel phase, archive order) on the workers, as
+// parallel does, after the data: of the entries that can start, those on
+// the tables with the most data go first.
 func (r *runner) schedule(ctx context.Context, list []*format.Entry, byID map[uint32]*format.Entry) error {
-	if len(list) == 0 {
-		return nil
-	}
 	tasks := newTasks(byID, list, r.target.DB != nil)
-	sizes := r.track.tableBytes(byID)
-	weight := make([]int64, len(tasks))
-	waiting := make([]int, len(tasks))
-	dependents := make([][]int, len(tasks))
-	var ready []int
-	for i, t := range tasks {
-		for _, id := range t.tables() {
-			weight[i] = max(weight[i], sizes[id])
-		}
-		waiting[i] = len(t.deps)
-		for _, d := range t.deps {
-			dependents[d] = append(dependents[d], i)
-		}
-		if waiting[i] == 0 {
-			ready = append(ready, i)
-		}
-	}
-	type finished struct {
-		i   int
-		s   *session
-		err error
-	}
-	done := make(chan finished)
-	idle := slices.Clone(r.workers)
-	held := heldLocks{}
-	running, remaining := 0, len(tasks)
-	var stopErr error
-	for remaining > 0 {
-		for stopErr == nil && len(idle) > 0 {
-			pick := held.pick(ready, tasks, weight)
-			if pick < 0 {
-				break
-			}
-			i := ready[pick]
-			ready = slices.Delete(ready, pick, pick+1)
-			held.take(tasks[i], 1)
-			s := idle[len(idle)-1]
-			idle = idle[:len(idle)-1]
-			running++
-			go func() {
-				done <- finished{i: i, s: s, err: r.runTask(ctx, s, tasks[i])}
-			}()
-		}
-		if running == 0 {
-			if stopErr != nil {
-				return stopErr
-			}
-			return errCycle
-		}
-		f := <-done
-		running--
-		remaining--
-		idle = append(idle, f.s)
-		held.take(tasks[f.i], -1)
-		for _, j := range dependents[f.i] {
-			if waiting[j]--; waiting[j] == 0 {
-				k, _ := slices.BinarySearch(ready, j)
-				ready = slices.Insert(ready, k, j)
-			}
-		}
-		if f.err != nil && stopErr == nil {
-			stopErr = f.err
-		}
-		if stopErr == nil && ctx.Err() != nil {
-			stopErr = context.Cause(ctx)
-		}
-	}
-	return stopErr
+	return r.parallel(ctx, nil, work{tasks: tasks, taskWeight: taskWeights(tasks, r.track.tableBytes(byID))})
 }
 
 // heldLocks counts the table locks the running tasks hold, by table and
@@ -962,15 +887,68 @@ func (r *runner) runPlan(ctx context.Context, ar *format.Reader, plan *Plan) err
 	if err := r.runSerial(ctx, r.main, plan.Pre); err != nil {
 		return err
 	}
+	if r.pipelined() {
+		if err := r.dataAndPost(ctx, ar, plan); err != nil {
+			return err
+		}
+		return r.finalPhases(ctx, nil, plan.ACL, plan.Refresh, plan.byID)
+	}
 	if err := r.dataPhase(ctx, ar, plan); err != nil {
 		return err
 	}
 	return r.finalPhases(ctx, plan.Post, plan.ACL, plan.Refresh, plan.byID)
 }
 
-// dataPhase runs the data entries' statements on the main session, then
-// loads the units with the workers, each worker taking the next unit.
+// dataPhase starts the data (startData), loads the units with the
+// workers, each worker taking the next unit, then ends it (endData).
 func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) error {
+	if err := r.startData(ctx, plan); err != nil {
+		return err
+	}
+	if err := r.parallel(ctx, ar, work{units: plan.Units}); err != nil {
+		return err
+	}
+	return r.endData(ctx)
+}
+
+// pipelined says whether a restore runs post-data with the data, a
+// table's indexes and keys starting once its data is loaded: into a
+// database, with more than one worker. Not with --disable-triggers,
+// which re-enables triggers only once all data is loaded.
+func (r *runner) pipelined() bool {
+	return r.target.DB != nil && len(r.workers) > 1 && !r.opts.DisableTriggers
+}
+
+// dataAndPost loads the data and runs post-data at once (see pipelined
+// and waitForData).
+func (r *runner) dataAndPost(ctx context.Context, ar *format.Reader, plan *Plan) error {
+	if err := r.startData(ctx, plan); err != nil {
+		return err
+	}
+	tasks := newTasks(plan.byID, plan.Post, true)
+	waitForData(plan.byID, tasks, plan.Data)
+	sizes := unitSizes(plan.byID, plan.Units)
+	// Biggest table first: the archive's order interleaves the tables a
+	// parallel dump copied at once.
+	units := slices.Clone(plan.Units)
+	weights := unitWeights(plan.byID, units, sizes)
+	order := make([]int, len(units))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(weights[b], weights[a]) })
+	w := work{tasks: tasks, taskWeight: taskWeights(tasks, sizes)}
+	for _, i := range order {
+		w.units = append(w.units, units[i])
+		w.unitWeight = append(w.unitWeight, weights[i])
+	}
+	return r.parallel(ctx, ar, w)
+}
+
+// startData disables triggers with --disable-triggers, runs the data
+// entries' statements on the main session and finds the tables that take
+// COPY binary.
+func (r *runner) startData(ctx context.Context, plan *Plan) error {
 	if r.opts.DisableTriggers {
 		for _, e := range plan.Data {
 			if hasTriggers(e) {
@@ -991,41 +969,11 @@ func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) e
 			return fmt.Errorf("restore: %w", err)
 		}
 	}
-	units := make(chan Unit)
-	var wg sync.WaitGroup
-	for _, s := range r.workers {
-		// Each worker reads and decodes its next blocks while its session
-		// loads the current ones, so the server never waits for the client.
-		staged := make(chan *stagedUnit, 1)
-		ra := &readAhead{budget: semaphore.NewWeighted(readAheadBytes), bufs: make(chan []byte, readAheadBufs),
-			binary: r.binary, conv: converters{}}
-		wg.Go(func() { ra.stage(ctx, ar, units, staged) })
-		wg.Go(func() {
-			for st := range staged {
-				rd := &stagedReader{ctx: ctx, st: st, ra: ra}
-				if err := r.load(ctx, s, &st.u, rd); err != nil {
-					r.stop(err)
-				}
-				rd.drain()
-			}
-		})
-	}
-feed:
-	for _, u := range plan.Units {
-		select {
-		case units <- u:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(units)
-	wg.Wait()
-	if err := r.stopped(); err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return context.Cause(ctx)
-	}
+	return nil
+}
+
+// endData re-enables the triggers --disable-triggers disabled.
+func (r *runner) endData(ctx context.Context) error {
 	if r.opts.DisableTriggers {
 		return r.enableTriggers(ctx)
 	}

@@ -61,7 +61,8 @@ const restoreLong = `Restore a pgark archive into a database (-d), write it out 
 The restore creates the pre-data objects in the archive's order on one
 connection, loads table data with -j parallel COPY workers (several may load
 one large table at once, block by block), builds indexes and constraints with
--j workers as their dependencies allow, applies privileges, and refreshes
+-j workers as their dependencies allow (a table's as soon as its data is
+loaded, while other tables load), applies privileges, and refreshes
 materialized views last. ARCHIVE is read at random; with "-" or no ARCHIVE it
 is read from stdin front to back, running each part as it arrives (-c then is
 refused).

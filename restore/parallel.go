@@ -1,0 +1,244 @@
+package restore
+
+import (
+	"context"
+	"slices"
+	"sync"
+
+	"golang.org/x/sync/semaphore"
+
+	"github.com/pgark/pgark/format"
+)
+
+// work is a parallel phase for the workers: data units to load, in order,
+// and tasks to run (see newTasks), with what each weighs.
+type work struct {
+	units      []Unit
+	unitWeight []int64
+	tasks      []*task
+	taskWeight []int64
+}
+
+// queueDepth is how many units a worker is given at once: the one it
+// loads and those its read-ahead reads and decodes meanwhile.
+const queueDepth = 3
+
+// worker is a session with its read-ahead, as the coordinator sees it.
+type worker struct {
+	s      *session
+	units  chan Unit // to the read-ahead, in the order of the unit jobs
+	jobs   chan int  // a unit job (-1: the next unit the read-ahead staged) or a task index
+	queue  []int     // units given, not yet loaded, by index
+	inTask bool
+}
+
+// finished is a job a worker is done with.
+type finished struct {
+	w    int
+	task int // or -1 for a unit
+	err  error
+}
+
+// parallel runs w on the workers. A task starts once the tasks it waits
+// for are done, the data it waits for is loaded (task.data, task.allData)
+// and no running task holds a conflicting lock on one of its tables.
+//
+// Of the work that can start, the heaviest goes first, as pg_restore
+// orders its ready items by size: a unit weighs what its table's data
+// does, a task what its heaviest table's data does. So a big table's
+// index builds start as soon as its last block is loaded, ahead of the
+// blocks of smaller tables, and those fill the other workers meanwhile;
+// units go before tasks of the same weight, units in order, tasks in
+// archive order. A worker is given its next units while it loads one,
+// so that its read-ahead stays busy, unless a task outweighs them: then
+// it takes the task once the units it has are loaded.
+//
+// A unit or task that fails and must stop the restore stops the
+// assignment; parallel returns the first such error once the running
+// work is done.
+func (r *runner) parallel(ctx context.Context, ar *format.Reader, w work) error {
+	if len(w.units) == 0 && len(w.tasks) == 0 {
+		return nil
+	}
+	c := newCoordinator(w)
+	done := make(chan finished)
+	var wg sync.WaitGroup
+	workers := make([]*worker, len(r.workers))
+	for k, s := range r.workers {
+		wk := &worker{s: s, units: make(chan Unit, queueDepth), jobs: make(chan int, queueDepth)}
+		workers[k] = wk
+		var staged chan *stagedUnit
+		var ra *readAhead
+		if len(w.units) > 0 {
+			// Each worker reads and decodes its next blocks while its
+			// session loads the current ones, so the server never waits
+			// for the client.
+			staged = make(chan *stagedUnit, 1)
+			ra = &readAhead{budget: semaphore.NewWeighted(readAheadBytes), bufs: make(chan []byte, readAheadBufs),
+				binary: r.binary, conv: converters{}}
+			wg.Go(func() { ra.stage(ctx, ar, wk.units, staged) })
+		}
+		wg.Go(func() {
+			for j := range wk.jobs {
+				if j >= 0 {
+					done <- finished{w: k, task: j, err: r.runTask(ctx, s, w.tasks[j])}
+					continue
+				}
+				st, ok := <-staged
+				if !ok { // the read-ahead stopped: the restore is stopping
+					done <- finished{w: k, task: -1, err: context.Cause(ctx)}
+					continue
+				}
+				rd := &stagedReader{ctx: ctx, st: st, ra: ra}
+				err := r.load(ctx, s, &st.u, rd)
+				rd.drain()
+				done <- finished{w: k, task: -1, err: err}
+			}
+		})
+	}
+	var stopErr error
+	running := 0
+	for {
+		if stopErr == nil {
+			running += c.assign(workers)
+		}
+		if running == 0 {
+			break
+		}
+		f := <-done
+		running--
+		c.finish(workers[f.w], f.task)
+		if f.err != nil && stopErr == nil {
+			stopErr = f.err
+			r.stop(f.err)
+		}
+		if stopErr == nil && ctx.Err() != nil {
+			stopErr = context.Cause(ctx)
+		}
+	}
+	for _, wk := range workers {
+		close(wk.units)
+		close(wk.jobs)
+	}
+	wg.Wait()
+	if stopErr == nil && !c.complete() {
+		return errCycle
+	}
+	return stopErr
+}
+
+// coordinator is the state of parallel's assignment; only parallel's
+// goroutine touches it.
+type coordinator struct {
+	work
+	next      int            // the first unit not given to a worker
+	unitsLeft map[uint32]int // units not loaded, by data entry
+	loading   int            // units not loaded
+	waiting   []int          // what each task still waits for
+	dependent [][]int        // the tasks that wait for each task
+	onData    map[uint32][]int
+	onAll     []int // the tasks that wait for all data
+	ready     []int // tasks that can start, ascending
+	held      heldLocks
+	tasksLeft int
+}
+
+func newCoordinator(w work) *coordinator {
+	c := &coordinator{work: w, unitsLeft: map[uint32]int{}, loading: len(w.units),
+		waiting: make([]int, len(w.tasks)), dependent: make([][]int, len(w.tasks)),
+		onData: map[uint32][]int{}, held: heldLocks{}, tasksLeft: len(w.tasks)}
+	for _, u := range w.units {
+		c.unitsLeft[u.Entry.ID]++
+	}
+	for i, t := range w.tasks {
+		c.waiting[i] = len(t.deps)
+		for _, d := range t.deps {
+			c.dependent[d] = append(c.dependent[d], i)
+		}
+		for _, id := range t.data {
+			if c.unitsLeft[id] > 0 {
+				c.waiting[i]++
+				c.onData[id] = append(c.onData[id], i)
+			}
+		}
+		if t.allData && c.loading > 0 {
+			c.waiting[i]++
+			c.onAll = append(c.onAll, i)
+		}
+		if c.waiting[i] == 0 {
+			c.ready = append(c.ready, i)
+		}
+	}
+	return c
+}
+
+// assign gives the workers what they can take now and returns how many
+// jobs it handed out.
+func (c *coordinator) assign(workers []*worker) int {
+	n := 0
+	for more := true; more; {
+		more = false
+		for _, wk := range workers {
+			if wk.inTask || len(wk.queue) >= queueDepth {
+				continue
+			}
+			pick := c.held.pick(c.ready, c.tasks, c.taskWeight)
+			taskFirst := pick >= 0 && (c.next == len(c.units) || c.taskWeight[c.ready[pick]] > c.unitWeight[c.next])
+			switch {
+			case len(wk.queue) == 0 && taskFirst:
+				i := c.ready[pick]
+				c.ready = slices.Delete(c.ready, pick, pick+1)
+				c.held.take(c.tasks[i], 1)
+				wk.inTask = true
+				wk.jobs <- i
+			case c.next < len(c.units) && !taskFirst:
+				wk.queue = append(wk.queue, c.next)
+				wk.units <- c.units[c.next]
+				wk.jobs <- -1
+				c.next++
+			default:
+				continue
+			}
+			n++
+			more = true
+		}
+	}
+	return n
+}
+
+// finish records that wk is done with a task (i >= 0) or its first unit.
+func (c *coordinator) finish(wk *worker, i int) {
+	if i >= 0 {
+		wk.inTask = false
+		c.held.take(c.tasks[i], -1)
+		c.tasksLeft--
+		for _, j := range c.dependent[i] {
+			c.release(j)
+		}
+		return
+	}
+	u := c.units[wk.queue[0]]
+	wk.queue = wk.queue[1:]
+	c.loading--
+	if c.unitsLeft[u.Entry.ID]--; c.unitsLeft[u.Entry.ID] == 0 {
+		for _, j := range c.onData[u.Entry.ID] {
+			c.release(j)
+		}
+	}
+	if c.loading == 0 {
+		for _, j := range c.onAll {
+			c.release(j)
+		}
+	}
+}
+
+// release counts one thing task j waited for as done.
+func (c *coordinator) release(j int) {
+	if c.waiting[j]--; c.waiting[j] == 0 {
+		k, _ := slices.BinarySearch(c.ready, j)
+		c.ready = slices.Insert(c.ready, k, j)
+	}
+}
+
+// complete says whether every unit was loaded and every task run.
+func (c *coordinator) complete() bool { return c.loading == 0 && c.tasksLeft == 0 }
