@@ -30,15 +30,15 @@
 //     the key it references. Of the entries that can start, those on the
 //     tables with the most data go first. Comments on post-data objects
 //     run after them.
-//
-//     From a file into a database with more than one worker (and without
-//     --disable-triggers), phases 3 and 4 run as one, as pg_restore -j
-//     runs them: the blocks go biggest table first, and an index, a key or
-//     a foreign key starts as soon as the data of the tables it locks is
-//     loaded, ahead of the blocks of smaller tables (waitForData);
-//     everything else in post-data waits for all the data.
 //  5. Privileges (ACL entries), in archive order, once everything exists.
 //  6. REFRESH MATERIALIZED VIEW, by dependencies, last.
+//
+// From a file into a database with more than one worker (and without
+// --disable-triggers), phases 3 and 4 run as one, as pg_restore -j runs
+// them (parallel): the blocks go biggest table first, and an index, a key
+// or a foreign key starts as soon as the data of the tables it locks is
+// loaded, ahead of the blocks of smaller tables (waitForData); everything
+// else in post-data waits for all the data.
 //
 // After each Create, an entry with an owner and an Ident gets
 // ALTER <Ident> OWNER TO <owner> as a statement of its own (unless -O), so
