@@ -144,8 +144,17 @@ func TestLive(t *testing.T) {
 
 	t.Run("file -j4", func(t *testing.T) {
 		db := l.newDB(t)
-		res, err := l.run(t, db, restore.Options{Jobs: 4})
+		var loads []string
+		res, err := l.run(t, db, restore.Options{Jobs: 4, Verbose: func(msg string) {
+			if strings.HasPrefix(msg, "loading ") {
+				loads = append(loads, msg)
+			}
+		}})
 		require.NoError(t, err)
+		assert.Contains(t, loads, "loading TABLE DATA app.parent block 0 (COPY binary)", "-v says which blocks go as COPY binary")
+		assert.True(t, slices.ContainsFunc(loads, func(m string) bool {
+			return strings.HasPrefix(m, "loading TABLE DATA app.big ") && !strings.HasSuffix(m, "(COPY binary)")
+		}), "and not for the chain, which goes as text: %q", loads)
 		assert.True(t, res.Complete, res)
 		assert.Equal(t, len(f.entries), res.Entries)
 		assert.Equal(t, len(f.entries), res.EntriesDone)

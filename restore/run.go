@@ -722,16 +722,17 @@ func (r *runner) enableTriggers(ctx context.Context) error {
 // reads them.
 func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) error {
 	first := u.Blocks[0].Seq
-	r.verbose("loading %s %s block %d", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first)
 	if u.Entry.Kind == kindBlobs {
+		r.verbose("loading %s %s block %d", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first)
 		return r.loadBlobs(ctx, s, u, rd)
 	}
-	copySQL := u.Entry.Copy
+	copySQL, as := u.Entry.Copy, ""
 	if b, ok := rd.(interface{ binary() *binaryTable }); ok {
 		if bt := b.binary(); bt != nil {
-			copySQL = bt.copySQL
+			copySQL, as = bt.copySQL, " (COPY binary)"
 		}
 	}
+	r.verbose("loading %s %s block %d%s", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first, as)
 	if err := s.copyFrom(ctx, copySQL, rd); err != nil {
 		// The server only echoes a reader's failure ("COPY from stdin
 		// failed: ..."); report the failure itself (a damaged block).
