@@ -170,6 +170,11 @@ func NewPlan(entries []format.Entry, blocks []format.Block, opts Options) (*Plan
 		}
 	}
 	slices.Reverse(p.Drops)
+	if opts.Select.StrictNames {
+		if err := sel.strictNames(); err != nil {
+			return nil, err
+		}
+	}
 
 	loads := map[uint32]bool{}
 	for _, e := range p.Data {

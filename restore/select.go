@@ -2,6 +2,7 @@ package restore
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 
@@ -49,12 +50,23 @@ type Selection struct {
 	// It needs the whole table of contents: it is refused on a stream
 	// (ErrWholeTableStream).
 	WholeTables []string
+	// StrictNames (--strict-names) makes every name of Schemas, Tables,
+	// Indexes, Functions, Triggers and WholeTables select at least one
+	// entry, as pg_restore's does: otherwise NewPlan fails ("table "x" not
+	// found") and nothing is restored. It too is refused on a stream
+	// (ErrStrictNamesStream).
+	StrictNames bool
 }
 
 // ErrWholeTableStream is returned for --whole-table on a stream: the
 // sequences a table owns come before the table in the archive, and only
 // the entries after it say that the table owns them.
 var ErrWholeTableStream = errors.New("restore: --whole-table needs the whole table of contents first: restore from a file, not a stream")
+
+// ErrStrictNamesStream is returned for --strict-names on a stream, where
+// entries run as they arrive, before the last of them could say that a
+// name selects nothing.
+var ErrStrictNamesStream = errors.New("restore: --strict-names needs the whole table of contents first: restore from a file, not a stream")
 
 // byKind reports whether s selects entries by kind and name (pg_restore's
 // selTypes): only the entries named are restored.
@@ -93,12 +105,15 @@ type selector struct {
 	kinds  map[uint32]string // the kind of every entry shown so far
 	chosen map[uint32]bool   // the entries selected so far
 	whole  map[uint32]bool   // entries that belong to a table of WholeTables
+	// matched are the names that selected an entry, by kind of name
+	// ("table", "schema"...): what StrictNames checks.
+	matched map[string]map[string]bool
 }
 
 // newSelector returns a selector for opts; entries is the whole table of
 // contents, or nil on a stream (where WholeTables is refused).
 func newSelector(opts *Options, entries []format.Entry) *selector {
-	s := &selector{o: opts, kinds: map[uint32]string{}, chosen: map[uint32]bool{}}
+	s := &selector{o: opts, kinds: map[uint32]string{}, chosen: map[uint32]bool{}, matched: map[string]map[string]bool{}}
 	if len(opts.Select.WholeTables) > 0 {
 		s.whole = wholeTables(entries, opts.Select.WholeTables)
 	}
@@ -156,11 +171,14 @@ func (s *selector) byName(e *format.Entry) bool {
 		}
 		return false
 	}
-	if len(sel.Schemas) > 0 && (e.Schema == "" || !slices.Contains(sel.Schemas, e.Schema)) {
+	if len(sel.Schemas) > 0 && !s.match("schema", sel.Schemas, e.Schema) {
 		return false
 	}
 	if e.Schema != "" && slices.Contains(sel.ExcludeSchemas, e.Schema) {
 		return false
+	}
+	if s.whole[e.ID] && slices.Contains(relationKinds, e.Kind) {
+		s.match("table", sel.WholeTables, e.Name)
 	}
 	switch {
 	case !sel.byKind():
@@ -168,15 +186,48 @@ func (s *selector) byName(e *format.Entry) bool {
 	case s.whole[e.ID]:
 		return true
 	case slices.Contains(relationKinds, e.Kind):
-		return slices.Contains(sel.Tables, e.Name)
+		return s.match("table", sel.Tables, e.Name)
 	case e.Kind == kindIndex:
-		return slices.Contains(sel.Indexes, e.Name)
+		return s.match("index", sel.Indexes, e.Name)
 	case e.Kind == "FUNCTION" || e.Kind == "PROCEDURE" || e.Kind == "AGGREGATE":
-		return slices.Contains(sel.Functions, e.Name)
+		return s.match("function", sel.Functions, e.Name)
 	case e.Kind == "TRIGGER":
-		return slices.Contains(sel.Triggers, e.Name)
+		return s.match("trigger", sel.Triggers, e.Name)
 	}
 	return false
+}
+
+// match says whether names holds name (never ""), and remembers it as a
+// name of kind what that selected an entry.
+func (s *selector) match(what string, names []string, name string) bool {
+	if name == "" || !slices.Contains(names, name) {
+		return false
+	}
+	if s.matched[what] == nil {
+		s.matched[what] = map[string]bool{}
+	}
+	s.matched[what][name] = true
+	return true
+}
+
+// strictNames is the error of StrictNames: the first name that selected
+// no entry, in pg_restore's order of checks (StrictNamesCheck).
+func (s *selector) strictNames() error {
+	sel := &s.o.Select
+	for _, c := range []struct {
+		what  string
+		names []string
+	}{
+		{"schema", sel.Schemas}, {"table", sel.Tables}, {"table", sel.WholeTables},
+		{"index", sel.Indexes}, {"function", sel.Functions}, {"trigger", sel.Triggers},
+	} {
+		for _, n := range c.names {
+			if !s.matched[c.what][n] {
+				return fmt.Errorf("restore: %s \"%s\" not found", c.what, n)
+			}
+		}
+	}
+	return nil
 }
 
 // wholeTables finds the relations names calls for and the entries that

@@ -124,3 +124,38 @@ func TestWholeTableStream(t *testing.T) {
 	_, err := RunStream(context.Background(), strings.NewReader(""), Target{}, Options{Select: Selection{WholeTables: []string{"t"}}})
 	assert.ErrorIs(t, err, ErrWholeTableStream)
 }
+
+// TestStrictNames: with StrictNames, a name that selects no entry fails
+// the plan, as pg_restore --strict-names does, in pg_restore's order:
+// schemas, tables, indexes, functions, triggers.
+func TestStrictNames(t *testing.T) {
+	strict := func(sel Selection) error {
+		sel.StrictNames = true
+		_, err := NewPlan(selectTOC(), nil, Options{Select: sel})
+		return err
+	}
+	require.NoError(t, strict(Selection{}))
+	require.NoError(t, strict(Selection{Schemas: []string{"s"}, Tables: []string{"t", "u"}, Indexes: []string{"t_v"},
+		Functions: []string{"f(integer, text)"}, Triggers: []string{"t trg"}, WholeTables: []string{"t_ident"}}))
+	for _, tc := range []struct {
+		sel  Selection
+		want string
+	}{
+		{Selection{Schemas: []string{"s", "nope"}}, `restore: schema "nope" not found`},
+		{Selection{Tables: []string{"t", "nope"}, Indexes: []string{"x"}}, `restore: table "nope" not found`},
+		{Selection{Tables: []string{"v"}, Schemas: []string{"s"}}, `restore: table "v" not found`}, // v is in public
+		{Selection{WholeTables: []string{"nope"}}, `restore: table "nope" not found`},
+		{Selection{Indexes: []string{"t_pkey"}}, `restore: index "t_pkey" not found`}, // a CONSTRAINT
+		{Selection{Functions: []string{"f(integer,text)"}}, `restore: function "f(integer,text)" not found`},
+		{Selection{Triggers: []string{"trg"}}, `restore: trigger "trg" not found`},
+		{Selection{Schemas: []string{"nope"}, Tables: []string{"nope2"}}, `restore: schema "nope" not found`},
+	} {
+		assert.EqualError(t, strict(tc.sel), tc.want, "%+v", tc.sel)
+	}
+	// Without StrictNames, the same selections only select less.
+	_, err := NewPlan(selectTOC(), nil, Options{Select: Selection{Tables: []string{"nope"}}})
+	require.NoError(t, err)
+
+	_, err = RunStream(context.Background(), strings.NewReader(""), Target{}, Options{Select: Selection{StrictNames: true}})
+	assert.ErrorIs(t, err, ErrStrictNamesStream)
+}

@@ -97,6 +97,9 @@ func RunStream(ctx context.Context, rd io.Reader, t Target, opts Options) (*Resu
 	if len(opts.Select.WholeTables) > 0 {
 		return &Result{}, ErrWholeTableStream
 	}
+	if opts.Select.StrictNames {
+		return &Result{}, ErrStrictNamesStream
+	}
 	sc := format.NewScanner(ctxReader{ctx: ctx, r: rd})
 	defer sc.Close()
 	if !sc.Next() {

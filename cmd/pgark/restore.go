@@ -45,6 +45,7 @@ type restoreOptions struct {
 	schemas, excludeSchemas      []string // -n, -N
 	triggers, indexes, functions []string // -T, -I, -P
 	filters                      []string // --filter
+	strictNames                  bool     // --strict-names
 
 	// --role, and what a cluster archive restores (dumpall.go).
 	role              string
@@ -85,7 +86,9 @@ TRIGGER"; -P a function's name and argument types, 'f(integer, text)'.
 With any of them only what they name is restored; -n restricts that (or
 everything) to the objects of its schemas, leaving out the schemas
 themselves and large objects; -N leaves its schemas' objects out. Comments
-and privileges go with their object.
+and privileges go with their object. With --strict-names each name must
+select something, or the restore fails before it starts ('table "x" not
+found'); like --whole-table, it needs the archive as a file.
 
 --whole-table NAME, which pg_restore lacks, restores a table (or view,
 materialized view, sequence) as pg_dump -t dumps it: with its data,
@@ -156,6 +159,7 @@ func newRestoreCmd() *cobra.Command {
 	fs.StringArrayVarP(&o.indexes, "index", "I", nil, "restore the index `NAME`")
 	fs.StringArrayVarP(&o.functions, "function", "P", nil, "restore the function `NAME(ARGTYPES)`")
 	fs.StringArrayVar(&o.filters, "filter", nil, "restore or skip objects based on the rules in `FILE`")
+	fs.BoolVar(&o.strictNames, "strict-names", false, "require each -n, -t, -I, -P, -T and --whole-table name to select something")
 	fs.BoolVarP(&o.single, "single-transaction", "1", false, "restore as a single transaction")
 	fs.BoolVarP(&o.exitOnError, "exit-on-error", "e", false, "exit on error, default is to continue")
 	fs.BoolVar(&o.disableTriggers, "disable-triggers", false, "disable triggers during data-only restore")
@@ -215,7 +219,8 @@ func (o *restoreOptions) engineOptions() (restore.Options, error) {
 		DisableTriggers:   o.disableTriggers,
 		TextCopy:          o.textCopy,
 		Select: restore.Selection{Tables: o.tables, WholeTables: o.wholeTables, Schemas: o.schemas,
-			ExcludeSchemas: o.excludeSchemas, Triggers: o.triggers, Indexes: o.indexes, Functions: o.functions},
+			ExcludeSchemas: o.excludeSchemas, Triggers: o.triggers, Indexes: o.indexes, Functions: o.functions,
+			StrictNames: o.strictNames},
 	}
 	if err := o.clusterOptions(&opts); err != nil {
 		return usage(err.Error())

@@ -104,6 +104,9 @@ func TestRestoreSelectMatchesPgRestore(t *testing.T) {
 			setup:  `CREATE SCHEMA "with space";`, tables: []string{"public.ab", `public."T1"`, `"with space"."a:b"`}},
 		{name: "filter file and flags", setup: plainSchema, pgark: []string{"-n", "plain"}, pgRestore: []string{"-n", "plain", "-P", "f()"},
 			filter: "include function f ( )\n", tables: []string{}},
+		{name: "strict names that all select something", setup: skeleton,
+			pgark:  []string{"--strict-names", "-t", "Orders", "-n", "Mixed", "-T", "Orders Touch it"},
+			tables: []string{`"Mixed"."Orders"`}},
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +127,31 @@ func TestRestoreSelectMatchesPgRestore(t *testing.T) {
 			}
 		})
 	}
+
+	// A name that selects nothing: both fail before restoring anything,
+	// with the same message.
+	t.Run("strict names, one selects nothing", func(t *testing.T) {
+		rt := rt.in(t)
+		for i, args := range [][]string{
+			{"-t", "Orders", "-t", "nosuch"},
+			{"-t", "Orders", "-n", "nosuch"},
+			{"-n", "plain", "-I", "items_name", "-I", "items_pkey"}, // a constraint's index is no INDEX entry
+			{"-T", "Touch it"},
+		} {
+			oracle, ark := fmt.Sprintf("rstrict_%d_oracle", i), fmt.Sprintf("rstrict_%d_ark", i)
+			rt.c.CreateDB(t, oracle)
+			rt.c.CreateDB(t, ark)
+			out, err := exec.Command(pgRestore, slices.Concat([]string{"--strict-names", "-d", rt.c.ConnString(oracle)}, args, []string{pgArchive})...).CombinedOutput()
+			require.Error(t, err, "pg_restore %v: %s", args, out)
+			want, ok := strings.CutPrefix(strings.TrimSpace(string(out)), "pg_restore: error: ")
+			require.True(t, ok, "pg_restore %v: %s", args, out)
+			code, stderr := rt.pgarkCode(slices.Concat(rt.connFlags(), []string{"restore", "--strict-names", "-j", "2", "-d", ark}, args, []string{arkArchive})...)
+			require.Equal(t, exitFailure, code, "pgark restore %v: %s", args, stderr)
+			require.Contains(t, stderr, want, "pgark restore %v", args)
+			require.Empty(t, rt.relations(oracle))
+			require.Empty(t, rt.relations(ark), "pgark restore %v restored something", args)
+		}
+	})
 }
 
 // compareRestores restores pg_dump's archive with pg_restore pgArgs and
