@@ -931,16 +931,15 @@ func (r *runner) dataAndPost(ctx context.Context, ar *format.Reader, plan *Plan)
 	sizes := unitSizes(plan.byID, plan.Units)
 	// Biggest table first: the archive's order interleaves the tables a
 	// parallel dump copied at once.
-	units := slices.Clone(plan.Units)
-	weights := unitWeights(plan.byID, units, sizes)
-	order := make([]int, len(units))
+	weights := unitWeights(plan.byID, plan.Units, sizes)
+	order := make([]int, len(plan.Units))
 	for i := range order {
 		order[i] = i
 	}
 	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(weights[b], weights[a]) })
 	w := work{tasks: tasks, taskWeight: taskWeights(tasks, sizes)}
 	for _, i := range order {
-		w.units = append(w.units, units[i])
+		w.units = append(w.units, plan.Units[i])
 		w.unitWeight = append(w.unitWeight, weights[i])
 	}
 	return r.parallel(ctx, ar, w)
