@@ -91,10 +91,21 @@ func allSupported(types []uint32) bool {
 type converters map[uint32]*copybin.Converter
 
 // convert appends to dst the COPY binary form of text, a block of whole
-// rows of entry id, whose table is t, and says whether it could: t is nil
-// (the table goes as text), or a value is not in a form copybin converts
-// exactly (the block then goes as text).
+// rows of entry id, whose table is t, header and trailer included, and
+// says whether it could (see rows).
 func (c converters) convert(dst []byte, id uint32, t *binaryTable, text []byte) ([]byte, bool) {
+	out, ok := c.rows(copybin.Header(dst), id, t, text)
+	if !ok {
+		return out[:len(dst)], false
+	}
+	return copybin.Trailer(out), true
+}
+
+// rows appends to dst the COPY binary rows of text, a block of whole rows
+// of entry id, whose table is t, and says whether it could: t is nil (the
+// table goes as text), or a value is not in a form copybin converts
+// exactly (the block then goes as text).
+func (c converters) rows(dst []byte, id uint32, t *binaryTable, text []byte) ([]byte, bool) {
 	if t == nil {
 		return dst, false
 	}
@@ -106,9 +117,9 @@ func (c converters) convert(dst []byte, id uint32, t *binaryTable, text []byte) 
 		}
 		c[id] = conv
 	}
-	out, err := conv.AppendRows(conv.Header(dst), text)
+	out, err := conv.AppendRows(dst, text)
 	if err != nil {
-		return dst, false
+		return out, false
 	}
-	return conv.Trailer(out), true
+	return out, true
 }

@@ -19,17 +19,29 @@ type work struct {
 	taskWeight []int64
 }
 
-// queueDepth is how many units a worker is given at once: the one it
-// loads and those its read-ahead reads and decodes meanwhile.
+// queueDepth is how many runs a worker is given at once: the one it
+// loads and those its read-ahead reads and decodes meanwhile. It is given
+// no more once those hold readAheadBytes, what its read-ahead can hold.
 const queueDepth = 3
+
+// maxRunBytes bounds the raw bytes of a run, the consecutive units of one
+// table that a worker is given at once and sends as one COPY.
+const maxRunBytes = 256 << 20
 
 // worker is a session with its read-ahead, as the coordinator sees it.
 type worker struct {
 	s      *session
-	units  chan Unit // to the read-ahead, in the order of the unit jobs
-	jobs   chan int  // a unit job (-1: the next unit the read-ahead staged) or a task index
-	queue  []int     // units given, not yet loaded, by index
+	units  chan Unit // runs, to the read-ahead, in the order of the unit jobs
+	jobs   chan int  // a unit job (-1: the next run the read-ahead staged) or a task index
+	queue  []span    // runs given, not yet loaded
+	queued int64     // the raw bytes of queue
 	inTask bool
+}
+
+// span is a run: n units from the first, of one table.
+type span struct {
+	first, n int
+	raw      int64
 }
 
 // finished is a job a worker is done with.
@@ -49,9 +61,10 @@ type finished struct {
 // index builds start as soon as its last block is loaded, ahead of the
 // blocks of smaller tables, and those fill the other workers meanwhile;
 // units go before tasks of the same weight, units in order, tasks in
-// archive order. A worker is given its next units while it loads one,
+// archive order. Units go in runs, a table's consecutive units sent as
+// one COPY (see run). A worker is given its next runs while it loads one,
 // so that its read-ahead stays busy, unless a task outweighs them: then
-// it takes the task once the units it has are loaded.
+// it takes the task once the runs it has are loaded.
 //
 // A unit or task that fails and must stop the restore stops the
 // assignment; parallel returns the first such error once the running
@@ -89,8 +102,8 @@ func (r *runner) parallel(ctx context.Context, ar *format.Reader, w work) error 
 					done <- finished{w: k, task: -1, err: context.Cause(ctx)}
 					continue
 				}
-				rd := &stagedReader{ctx: ctx, st: st, ra: ra}
-				err := r.load(ctx, s, &st.u, rd)
+				rd := &stagedReader{ctx: ctx, st: st, ra: ra, track: r.track}
+				err := r.loadStaged(ctx, s, rd)
 				rd.drain()
 				done <- finished{w: k, task: -1, err: err}
 			}
@@ -132,6 +145,7 @@ func (r *runner) parallel(ctx context.Context, ar *format.Reader, w work) error 
 type coordinator struct {
 	work
 	next      int            // the first unit not given to a worker
+	toGive    map[uint32]int // units not given to a worker, by data entry
 	unitsLeft map[uint32]int // units not loaded, by data entry
 	loading   int            // units not loaded
 	waiting   []int          // what each task still waits for
@@ -144,10 +158,11 @@ type coordinator struct {
 }
 
 func newCoordinator(w work) *coordinator {
-	c := &coordinator{work: w, unitsLeft: map[uint32]int{}, loading: len(w.units),
+	c := &coordinator{work: w, toGive: map[uint32]int{}, unitsLeft: map[uint32]int{}, loading: len(w.units),
 		waiting: make([]int, len(w.tasks)), dependent: make([][]int, len(w.tasks)),
 		onData: map[uint32][]int{}, held: heldLocks{}, tasksLeft: len(w.tasks)}
 	for _, u := range w.units {
+		c.toGive[u.Entry.ID]++
 		c.unitsLeft[u.Entry.ID]++
 	}
 	for i, t := range w.tasks {
@@ -179,7 +194,7 @@ func (c *coordinator) assign(workers []*worker) int {
 	for more := true; more; {
 		more = false
 		for _, wk := range workers {
-			if wk.inTask || len(wk.queue) >= queueDepth {
+			if wk.inTask || len(wk.queue) >= queueDepth || wk.queued >= readAheadBytes {
 				continue
 			}
 			pick := c.held.pick(c.ready, c.tasks, c.taskWeight)
@@ -192,10 +207,12 @@ func (c *coordinator) assign(workers []*worker) int {
 				wk.inTask = true
 				wk.jobs <- i
 			case c.next < len(c.units) && !taskFirst:
-				wk.queue = append(wk.queue, c.next)
-				wk.units <- c.units[c.next]
+				sp := c.run(len(workers))
+				wk.queue = append(wk.queue, sp)
+				wk.queued += sp.raw
+				wk.units <- c.merge(sp)
 				wk.jobs <- -1
-				c.next++
+				c.next += sp.n
 			default:
 				continue
 			}
@@ -206,7 +223,44 @@ func (c *coordinator) assign(workers []*worker) int {
 	return n
 }
 
-// finish records that wk is done with a task (i >= 0) or its first unit.
+// run is the run that starts at the first unit not given: that unit and
+// the ones after it of the same table, up to the table's share of each
+// worker in what is left to give of it, within maxRunBytes. So a table's
+// units go as a few large COPYs, which cost the server much less than a
+// COPY per block, while the workers end a table at about the same time:
+// the first runs take half of what is left (with two workers), the last
+// ones a block. Large objects go block by block (loadBlobs).
+func (c *coordinator) run(workers int) span {
+	u := c.units[c.next]
+	sp := span{first: c.next, n: 1, raw: u.raw()}
+	if u.Entry.Kind != kindBlobs {
+		share := (c.toGive[u.Entry.ID] + workers - 1) / workers
+		for sp.n < share && c.next+sp.n < len(c.units) {
+			v := c.units[c.next+sp.n]
+			if v.Entry.ID != u.Entry.ID || sp.raw+v.raw() > maxRunBytes {
+				break
+			}
+			sp.n++
+			sp.raw += v.raw()
+		}
+	}
+	c.toGive[u.Entry.ID] -= sp.n
+	return sp
+}
+
+// merge is the unit of sp's blocks, which its worker loads.
+func (c *coordinator) merge(sp span) Unit {
+	if sp.n == 1 {
+		return c.units[sp.first]
+	}
+	u := Unit{Entry: c.units[sp.first].Entry}
+	for _, v := range c.units[sp.first : sp.first+sp.n] {
+		u.Blocks = append(u.Blocks, v.Blocks...)
+	}
+	return u
+}
+
+// finish records that wk is done with a task (i >= 0) or its first run.
 func (c *coordinator) finish(wk *worker, i int) {
 	if i >= 0 {
 		wk.inTask = false
@@ -217,10 +271,12 @@ func (c *coordinator) finish(wk *worker, i int) {
 		}
 		return
 	}
-	u := c.units[wk.queue[0]]
+	sp := wk.queue[0]
 	wk.queue = wk.queue[1:]
-	c.loading--
-	if c.unitsLeft[u.Entry.ID]--; c.unitsLeft[u.Entry.ID] == 0 {
+	wk.queued -= sp.raw
+	u := c.units[sp.first]
+	c.loading -= sp.n
+	if c.unitsLeft[u.Entry.ID] -= sp.n; c.unitsLeft[u.Entry.ID] == 0 {
 		for _, j := range c.onData[u.Entry.ID] {
 			c.release(j)
 		}

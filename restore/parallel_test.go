@@ -1,12 +1,19 @@
 package restore
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/copybin"
 )
 
 // TestWaitForData: indexes, keys and foreign keys wait for the data of the
@@ -63,8 +70,8 @@ func newDrive(t *testing.T, w work) *drive {
 	return d
 }
 
-// jobs takes what worker k was given since the last call, as unit names
-// ("u3") and task indexes.
+// jobs takes what worker k was given since the last call, as runs ("ub",
+// or "ub×4" for four units of b) and task indexes.
 func (d *drive) jobs(k int) []any {
 	var out []any
 	for {
@@ -72,7 +79,11 @@ func (d *drive) jobs(k int) []any {
 		case j := <-d.ws[k].jobs:
 			if j < 0 {
 				u := <-d.ws[k].units
-				out = append(out, "u"+u.Entry.Name)
+				name := "u" + u.Entry.Name
+				if len(u.Blocks) > 1 {
+					name += fmt.Sprintf("×%d", len(u.Blocks))
+				}
+				out = append(out, name)
 			} else {
 				out = append(out, j)
 			}
@@ -82,25 +93,36 @@ func (d *drive) jobs(k int) []any {
 	}
 }
 
-// finish ends worker k's running task, or its first unit, and assigns.
+// finish ends worker k's running task, or its first run, and assigns.
 func (d *drive) finish(k int, task int) {
 	d.c.finish(d.ws[k], task)
 	d.c.assign(d.ws)
 }
 
-// TestCoordinator: a big table's index build starts as soon as its data is
-// loaded, ahead of the blocks of smaller tables; workers are given their
-// next units ahead, but not past a task that outweighs them.
+// units are n units of e of a block each, of raw bytes.
+func units(e *format.Entry, n int, raw uint32) []Unit {
+	var out []Unit
+	for i := range n {
+		out = append(out, Unit{Entry: e, Blocks: []format.Block{{Entry: e.ID, Seq: uint32(i), Raw: raw}}})
+	}
+	return out
+}
+
+// TestCoordinator: a table's units go in runs, half of what is left of it
+// each time, so that the workers end it together; a big table's index
+// build starts as soon as its data is loaded, ahead of the blocks of
+// smaller tables; workers are given their next runs ahead, as many as
+// their read-ahead holds, but not past a task that outweighs them.
 func TestCoordinator(t *testing.T) {
 	big := &format.Entry{ID: 1, Name: "b"}
 	small := &format.Entry{ID: 2, Name: "s"}
 	var w work
-	for range 2 {
-		w.units = append(w.units, Unit{Entry: big})
+	for _, u := range units(big, 8, 1<<20) {
+		w.units = append(w.units, u)
 		w.unitWeight = append(w.unitWeight, 100)
 	}
-	for range 8 {
-		w.units = append(w.units, Unit{Entry: small})
+	for _, u := range units(small, 8, 1<<20) {
+		w.units = append(w.units, u)
 		w.unitWeight = append(w.unitWeight, 10)
 	}
 	w.tasks = []*task{
@@ -110,24 +132,24 @@ func TestCoordinator(t *testing.T) {
 	}
 	w.taskWeight = []int64{100, 10, 0}
 	d := newDrive(t, w)
-	assert.Equal(t, []any{"ub", "us", "us"}, d.jobs(0), "each worker is given queueDepth units")
-	assert.Equal(t, []any{"ub", "us", "us"}, d.jobs(1))
+	assert.Equal(t, []any{"ub×4"}, d.jobs(0), "half the big table, which fills the read-ahead")
+	assert.Equal(t, []any{"ub×2", "ub", "ub"}, d.jobs(1), "half of what is left, and so on; queueDepth runs")
 
 	d.finish(0, -1)
-	assert.Equal(t, []any{"us"}, d.jobs(0), "a unit loaded, the next is given")
+	assert.Equal(t, []any{"us×4"}, d.jobs(0), "a run loaded, the next is given")
+	d.finish(1, -1)
+	assert.Equal(t, []any{"us×2"}, d.jobs(1))
+	d.finish(1, -1)
+	assert.Equal(t, []any{"us"}, d.jobs(1))
 	d.finish(1, -1) // the big table's data is loaded: its index outweighs the small blocks
-	assert.Empty(t, d.jobs(1), "no unit is given past the task")
+	assert.Empty(t, d.jobs(1), "no run is given past the task")
+	assert.Empty(t, d.jobs(0), "worker 0's read-ahead is full")
 	d.finish(1, -1)
+	assert.Empty(t, d.jobs(1))
 	d.finish(1, -1)
-	assert.Equal(t, []any{0}, d.jobs(1), "the index build, once the worker's units are loaded")
-	assert.Empty(t, d.jobs(0), "worker 0 has units left")
+	assert.Equal(t, []any{0}, d.jobs(1), "the index build, once the worker's runs are loaded")
 	d.finish(0, -1)
 	assert.Equal(t, []any{"us"}, d.jobs(0), "smaller tables' blocks go on meanwhile")
-	for range 3 {
-		d.finish(0, -1)
-	}
-	assert.Equal(t, []any{"us", "us"}, d.jobs(0))
-	d.finish(0, -1)
 	d.finish(0, -1)
 	assert.Equal(t, []any{1}, d.jobs(0), "the small table's index once its data is loaded")
 	d.finish(0, 1)
@@ -136,4 +158,116 @@ func TestCoordinator(t *testing.T) {
 	d.finish(1, 0)
 	d.finish(0, 2)
 	assert.True(t, d.c.complete())
+}
+
+// TestRuns: a run is one table's consecutive units, within maxRunBytes;
+// large objects go block by block.
+func TestRuns(t *testing.T) {
+	a := &format.Entry{ID: 1, Name: "a"}
+	b := &format.Entry{ID: 2, Name: "b"}
+	blobs := &format.Entry{ID: 3, Name: "l", Kind: kindBlobs}
+	var w work
+	w.units = append(w.units, units(a, 6, 100<<20)...) // 600 MiB
+	w.units = append(w.units, units(b, 3, 1<<20)...)
+	w.units = append(w.units, units(blobs, 2, 1<<20)...)
+	c := newCoordinator(w)
+	var got []string
+	for c.next < len(c.units) {
+		sp := c.run(1)
+		u := c.merge(sp)
+		got = append(got, fmt.Sprintf("%s×%d %d MiB", u.Entry.Name, len(u.Blocks), sp.raw>>20))
+		c.next += sp.n
+	}
+	assert.Equal(t, []string{"a×2 200 MiB", "a×2 200 MiB", "a×2 200 MiB", "b×3 3 MiB", "l×1 1 MiB", "l×1 1 MiB"}, got)
+}
+
+// TestLoadOrder: each table's units together, in file order; tables by
+// weight, then by their first block.
+func TestLoadOrder(t *testing.T) {
+	a, b, c := &format.Entry{ID: 1}, &format.Entry{ID: 2}, &format.Entry{ID: 3}
+	us := []Unit{{Entry: a}, {Entry: b}, {Entry: a}, {Entry: c}, {Entry: b}, {Entry: c}}
+	assert.Equal(t, []int{0, 2, 1, 4, 3, 5}, loadOrder(us, nil))
+	assert.Equal(t, []int{3, 5, 0, 2, 1, 4}, loadOrder(us, []int64{1, 1, 1, 5, 1, 5}))
+}
+
+// stagedBlocks is a staged unit of the given blocks, all read ahead, with
+// a read-ahead that holds them.
+func stagedBlocks(t *testing.T, blocks []stagedBlock) *stagedReader {
+	ra := &readAhead{budget: semaphore.NewWeighted(1 << 30), bufs: make(chan []byte, readAheadBufs)}
+	st := &stagedUnit{u: Unit{Entry: &format.Entry{ID: 1}}, blocks: make(chan stagedBlock, len(blocks))}
+	for i, b := range blocks {
+		b.b.Seq, b.weight = uint32(i), 1
+		require.NoError(t, ra.budget.Acquire(context.Background(), 1))
+		st.u.Blocks = append(st.u.Blocks, b.b)
+		st.blocks <- b
+	}
+	close(st.blocks)
+	return &stagedReader{ctx: context.Background(), st: st, ra: ra}
+}
+
+// segments reads rd as loadStaged does, one COPY after the other, and
+// returns what each sends, header and trailer as < and >, and its blocks;
+// a failed read adds "!" and the error, a damaged first block is "skip N".
+// It checks that every block's budget was given back.
+func segments(t *testing.T, rd *stagedReader) []string {
+	var out []string
+	for {
+		first, ok := rd.begin()
+		if !ok {
+			break
+		}
+		if first.err != nil {
+			rd.skip()
+			out = append(out, fmt.Sprintf("skip %d", first.b.Seq))
+			continue
+		}
+		got, err := io.ReadAll(rd)
+		s := strings.NewReplacer(string(copybin.Header(nil)), "<", string(copybin.Trailer(nil)), ">").Replace(string(got))
+		if err != nil {
+			s += "!" + err.Error()
+		}
+		var seqs []string
+		for _, b := range rd.seg {
+			seqs = append(seqs, fmt.Sprint(b.Seq))
+		}
+		out = append(out, s+" "+strings.Join(seqs, ","))
+		if err != nil {
+			rd.skip()
+		}
+	}
+	rd.drain()
+	assert.True(t, rd.ra.budget.TryAcquire(1<<30), "every block given back")
+	return out
+}
+
+// TestStagedReader: a unit goes as one COPY for each stretch of blocks in
+// the same form, text or binary (one header and trailer around them); a
+// chain goes alone; a damaged block is never sent: alone, it is skipped,
+// and in a chain it fails the chain's COPY and the rest of the chain is
+// skipped.
+func TestStagedReader(t *testing.T) {
+	bt := &binaryTable{}
+	damaged := errors.New("damaged")
+	chain := format.Block{Continues: true}
+	rd := stagedBlocks(t, []stagedBlock{
+		{data: []byte("A"), bin: bt},
+		{data: []byte("B"), bin: bt},
+		{data: []byte("c\n")}, // as text: copybin could not convert it
+		{err: damaged},
+		{data: []byte("D"), bin: bt},
+		{b: chain, data: []byte("e1")},
+		{data: []byte("e2\n")}, // the chain's last block
+		{data: []byte("F"), bin: bt},
+		{data: []byte("G"), bin: bt},
+		{b: chain, data: []byte("h1")},
+		{b: chain, err: damaged},
+		{data: []byte("h3\n")},
+		{data: []byte("i\n")},
+		{b: chain, err: damaged},
+		{data: []byte("j2\n")},
+	})
+	assert.Equal(t, []string{
+		"<AB> 0,1", "c\n 2", "skip 3", "<D> 4", "e1e2\n 5,6", "<FG> 7,8",
+		"h1!COPY abandoned, nothing of it loaded: damaged 9,10", "i\n 12", "skip 13",
+	}, segments(t, rd))
 }

@@ -103,11 +103,23 @@ func (o *Options) ownerSQL(e *format.Entry) string {
 // --disable-triggers disables: any data entry with a Copy but BLOBS.
 func hasTriggers(e *format.Entry) bool { return e.Copy != "" && e.Kind != kindBlobs }
 
-// Unit is one COPY: a data block, or a chain of blocks holding one row
-// that is larger than a block, fed to a single COPY.
+// Unit is data blocks of one entry that go to the server together: a
+// block, or a chain of blocks holding one row that is larger than a block
+// (each block but the chain's last Continues), fed to a single COPY. A
+// restore's workers load runs of consecutive units of a table, which are
+// Units too.
 type Unit struct {
 	Entry  *format.Entry
 	Blocks []format.Block
+}
+
+// raw is the size of the unit's blocks once decompressed.
+func (u Unit) raw() int64 {
+	var n int64
+	for _, b := range u.Blocks {
+		n += int64(b.Raw)
+	}
+	return n
 }
 
 // Rows is the number of rows the unit holds.
@@ -476,12 +488,8 @@ func dataTables(byID map[uint32]*format.Entry, e *format.Entry) []uint32 {
 func unitSizes(byID map[uint32]*format.Entry, units []Unit) map[uint32]int64 {
 	out := map[uint32]int64{}
 	for _, u := range units {
-		var n int64
-		for _, b := range u.Blocks {
-			n += int64(b.Raw)
-		}
 		for _, id := range dataTables(byID, u.Entry) {
-			out[id] += n
+			out[id] += u.raw()
 		}
 	}
 	return out

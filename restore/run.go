@@ -16,6 +16,7 @@ import (
 
 	"github.com/pgark/pgark/format"
 	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/internal/copybin"
 	"github.com/pgark/pgark/schema"
 )
 
@@ -90,7 +91,8 @@ type EntryError struct {
 	Kind      string
 	Schema    string
 	Name      string
-	Block     int    // data block sequence for a failed COPY, -1 otherwise
+	Block     int    // data block sequence for a failed COPY (its first block), -1 otherwise
+	LastBlock int    // the last block of a failed COPY of several blocks, else 0
 	Statement string // first line of the statement that failed
 	Err       error
 }
@@ -101,7 +103,10 @@ func (e *EntryError) Error() string {
 		fmt.Fprintf(&b, "database %s: ", e.Database)
 	}
 	fmt.Fprintf(&b, "entry %d %s %s", e.ID, e.Kind, describe(e.Schema, e.Name))
-	if e.Block >= 0 {
+	switch {
+	case e.Block >= 0 && e.LastBlock > e.Block:
+		fmt.Fprintf(&b, " data blocks %d-%d", e.Block, e.LastBlock)
+	case e.Block >= 0:
 		fmt.Fprintf(&b, " data block %d", e.Block)
 	}
 	fmt.Fprintf(&b, ": %v", e.Err)
@@ -166,7 +171,10 @@ func (r *Result) String() string {
 type Progress struct {
 	Entries, EntriesDone int // selected entries, and those run
 	Blocks, BlocksLoaded int // data blocks, and those loaded
-	Rows                 uint64
+	// BlocksSent counts the blocks loaded and those sent in COPYs that
+	// still run (a COPY of a run takes many blocks).
+	BlocksSent int
+	Rows       uint64
 }
 
 // entryState is what the tracker knows of one selected entry.
@@ -186,6 +194,7 @@ type tracker struct {
 	order    []*entryState
 	byID     map[uint32]*entryState
 	res      Result
+	inFlight int             // blocks sent in COPYs that still run
 	disabled []disabledTable // tables whose triggers are disabled
 	extra    []string        // further not-done notes
 }
@@ -226,7 +235,18 @@ func (t *tracker) ran(id uint32) {
 func (t *tracker) report() {
 	if t.progress != nil {
 		t.progress(Progress{Entries: t.res.Entries, EntriesDone: t.res.EntriesDone,
-			Blocks: t.res.Blocks, BlocksLoaded: t.res.BlocksLoaded, Rows: t.res.Rows})
+			Blocks: t.res.Blocks, BlocksLoaded: t.res.BlocksLoaded, BlocksSent: t.res.BlocksLoaded + t.inFlight, Rows: t.res.Rows})
+	}
+}
+
+// sending counts n blocks sent in a COPY that still runs (n > 0), or
+// that has ended (n < 0), before it counts as loaded or failed.
+func (t *tracker) sending(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.inFlight += n
+	if n > 0 {
+		t.report()
 	}
 }
 
@@ -541,7 +561,12 @@ func (r *runner) fail(ctx context.Context, s *session, e *format.Entry, block in
 		}
 		return context.Cause(ctx)
 	}
-	ee := &EntryError{ID: e.ID, Kind: e.Kind, Schema: e.Schema, Name: e.Name, Block: block, Statement: firstLine(stmt), Err: err}
+	return r.failed(s, &EntryError{ID: e.ID, Kind: e.Kind, Schema: e.Schema, Name: e.Name, Block: block, Statement: firstLine(stmt), Err: err})
+}
+
+// failed reports ee, as fail does, once the restore is known not to be
+// stopping.
+func (r *runner) failed(s *session, ee *EntryError) error {
 	r.track.failed(ee)
 	if r.opts.OnError != nil {
 		r.cbMu.Lock()
@@ -745,6 +770,74 @@ func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) er
 	return nil
 }
 
+// loadStaged loads a staged unit on s, a COPY for each of its segments
+// (see stagedReader). A segment that fails is reported and nothing of it
+// is loaded; the unit goes on after it. A damaged block is reported and
+// skipped, with the rest of its chain.
+func (r *runner) loadStaged(ctx context.Context, s *session, rd *stagedReader) error {
+	e, last := rd.st.u.Entry, rd.st.u.Blocks[len(rd.st.u.Blocks)-1].Seq
+	for {
+		first, ok := rd.begin()
+		if !ok {
+			if rd.st.err != nil {
+				return r.fail(ctx, s, e, -1, e.Copy, rd.st.err)
+			}
+			return nil
+		}
+		seq := first.b.Seq
+		if first.err != nil {
+			err := r.fail(ctx, s, e, int(seq), e.Copy, fmt.Errorf("block not loaded: %w", first.err))
+			rd.skip()
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if e.Kind == kindBlobs {
+			u := Unit{Entry: e, Blocks: []format.Block{first.b}}
+			err := r.loadBlobs(ctx, s, &u, rd)
+			r.track.sending(-rd.sent)
+			rd.skip() // what a failed COPY left of the block
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		copySQL, as := e.Copy, ""
+		if rd.bin != nil {
+			copySQL, as = rd.bin.copySQL, " (COPY binary)"
+		}
+		if seq == last {
+			r.verbose("loading %s %s block %d%s", e.Kind, describe(e.Schema, e.Name), seq, as)
+		} else {
+			r.verbose("loading %s %s blocks %d-%d%s", e.Kind, describe(e.Schema, e.Name), seq, last, as)
+		}
+		err := s.copyFrom(ctx, copySQL, rd)
+		r.track.sending(-rd.sent)
+		if err == nil {
+			r.track.loaded(Unit{Entry: e, Blocks: rd.seg})
+			continue
+		}
+		// The server only echoes a reader's failure ("COPY from stdin
+		// failed: ..."); report the failure itself (a damaged block).
+		if rd.err != nil && ctx.Err() == nil {
+			err = rd.err
+		}
+		lastSent := rd.seg[len(rd.seg)-1].Seq
+		rd.skip()
+		if ctx.Err() != nil {
+			return r.fail(ctx, s, e, int(seq), copySQL, err)
+		}
+		ee := &EntryError{ID: e.ID, Kind: e.Kind, Schema: e.Schema, Name: e.Name, Block: int(seq), Statement: firstLine(copySQL), Err: err}
+		if lastSent > seq {
+			ee.LastBlock = int(lastSent)
+		}
+		if err := r.failed(s, ee); err != nil {
+			return err
+		}
+	}
+}
+
 // schedule runs list (a parallel phase, archive order) on the workers, as
 // parallel does, after the data: of the entries that can start, those on
 // the tables with the most data go first.
@@ -901,15 +994,44 @@ func (r *runner) runPlan(ctx context.Context, ar *format.Reader, plan *Plan) err
 }
 
 // dataPhase starts the data (startData), loads the units with the
-// workers, each worker taking the next unit, then ends it (endData).
+// workers, a table after the other, each worker taking the next run, then
+// ends it (endData).
 func (r *runner) dataPhase(ctx context.Context, ar *format.Reader, plan *Plan) error {
 	if err := r.startData(ctx, plan); err != nil {
 		return err
 	}
-	if err := r.parallel(ctx, ar, work{units: plan.Units}); err != nil {
+	var w work
+	for _, i := range loadOrder(plan.Units, nil) {
+		w.units = append(w.units, plan.Units[i])
+	}
+	if err := r.parallel(ctx, ar, w); err != nil {
 		return err
 	}
 	return r.endData(ctx)
+}
+
+// loadOrder is the order in which units load: each table's units
+// together, in file order, so that they go in long runs (a parallel dump
+// interleaves tables in the file); tables in the order of their first
+// block, or heaviest first if weights are given.
+func loadOrder(units []Unit, weights []int64) []int {
+	first := map[uint32]int{}
+	order := make([]int, len(units))
+	for i, u := range units {
+		if _, ok := first[u.Entry.ID]; !ok {
+			first[u.Entry.ID] = i
+		}
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		if weights != nil {
+			if c := cmp.Compare(weights[b], weights[a]); c != 0 {
+				return c
+			}
+		}
+		return cmp.Compare(first[units[a].Entry.ID], first[units[b].Entry.ID])
+	})
+	return order
 }
 
 // pipelined says whether a restore runs post-data with the data, a
@@ -932,13 +1054,8 @@ func (r *runner) dataAndPost(ctx context.Context, ar *format.Reader, plan *Plan)
 	// Biggest table first: the archive's order interleaves the tables a
 	// parallel dump copied at once.
 	weights := unitWeights(plan.byID, plan.Units, sizes)
-	order := make([]int, len(plan.Units))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(weights[b], weights[a]) })
 	w := work{tasks: tasks, taskWeight: taskWeights(tasks, sizes)}
-	for _, i := range order {
+	for _, i := range loadOrder(plan.Units, weights) {
 		w.units = append(w.units, plan.Units[i])
 		w.unitWeight = append(w.unitWeight, weights[i])
 	}
@@ -987,7 +1104,8 @@ const readAheadBytes = 4 << 20
 
 // readAhead reads, checks and decodes a worker's next blocks while its
 // session sends the current ones, within a budget of readAheadBytes, and
-// turns those of a unit of one block into COPY binary where it can.
+// turns the rows of those that are not part of a chain into COPY binary
+// where it can.
 type readAhead struct {
 	budget *semaphore.Weighted
 	bufs   chan []byte // free buffers of at most 2 MiB, kept across GCs
@@ -996,7 +1114,8 @@ type readAhead struct {
 }
 
 // stagedUnit is a unit whose blocks are read ahead. blocks delivers them in
-// order and is closed after the last one, or after err is set.
+// order and is closed after the last one, or after err is set (the
+// restore is stopping).
 type stagedUnit struct {
 	u      Unit
 	blocks chan stagedBlock
@@ -1004,16 +1123,25 @@ type stagedUnit struct {
 }
 
 type stagedBlock struct {
+	b      format.Block
 	data   []byte
 	weight int64        // what it holds of the budget
-	bin    *binaryTable // data is COPY binary rows of this table, header and trailer included
+	bin    *binaryTable // data is COPY binary rows of this table, without header or trailer
+	err    error        // the block could not be read: it is damaged
 }
 
 func weight(b format.Block) int64 { return min(max(int64(b.Raw), 1), readAheadBytes) }
 
+// inChain says whether block k of blocks holds part of a row: it or the
+// block before it Continues.
+func inChain(blocks []format.Block, k int) bool {
+	return blocks[k].Continues || (k > 0 && blocks[k-1].Continues)
+}
+
 // stage reads the blocks of the units it receives and passes them on in
 // staged, one unit after the other, until units is closed or ctx is done;
-// then it closes staged.
+// then it closes staged. A block that cannot be read is passed on with
+// its error, and the blocks after it still are.
 func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan Unit, staged chan<- *stagedUnit) {
 	defer close(staged)
 	for u := range units {
@@ -1023,27 +1151,23 @@ func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan 
 		case <-ctx.Done():
 			return
 		}
-		for _, b := range u.Blocks {
+		bt := ra.binary[u.Entry.ID]
+		for k, b := range u.Blocks {
 			w := weight(b)
 			if err := ra.budget.Acquire(ctx, w); err != nil {
 				st.err = context.Cause(ctx)
 				break
 			}
 			data, err := ar.ReadBlock(b, ra.buf())
-			if err != nil {
-				ra.done(stagedBlock{data: data, weight: w})
-				st.err = err
-				break
-			}
-			blk := stagedBlock{data: data, weight: w}
+			blk := stagedBlock{b: b, data: data, weight: w, err: err}
 			// A chain's blocks hold parts of one row: text only.
-			if bt := ra.binary[u.Entry.ID]; bt != nil && len(u.Blocks) == 1 {
-				bin, ok := ra.conv.convert(ra.buf(), u.Entry.ID, bt, data)
-				if ok {
-					bin, data = data, bin
-					blk = stagedBlock{data: data, weight: w, bin: bt}
+			if err == nil && bt != nil && !inChain(u.Blocks, k) {
+				if bin, ok := ra.conv.rows(ra.buf(), u.Entry.ID, bt, data); ok {
+					ra.putBuf(data)
+					blk.data, blk.bin = bin, bt
+				} else {
+					ra.putBuf(bin)
 				}
-				ra.putBuf(bin)
 			}
 			st.blocks <- blk
 		}
@@ -1083,60 +1207,134 @@ func (ra *readAhead) putBuf(b []byte) {
 	}
 }
 
-// stagedReader yields the rows of a staged unit; a damaged block fails the
-// read, and so the COPY.
+// stagedReader yields a staged unit as segments, one COPY each (begin
+// starts the next): a chain; or consecutive blocks that are not part of a
+// chain and go in the same form, text or binary (the header and trailer
+// around them). A damaged block is never sent: it ends the segment before
+// it, or fails the read, and so the COPY, of the chain it is part of.
 type stagedReader struct {
-	ctx  context.Context
-	st   *stagedUnit
-	ra   *readAhead
-	cur  stagedBlock // the block being sent, when have
-	have bool
-	pos  int
-	done bool
-	err  error
+	ctx    context.Context
+	st     *stagedUnit
+	ra     *readAhead
+	next   stagedBlock // the block after the segment's, once received
+	peeked bool
+	cur    stagedBlock // the segment's block being sent, when have
+	have   bool
+	pos    int
+	seg    []format.Block // the segment's blocks so far
+	bin    *binaryTable   // the segment is COPY binary rows of this table
+	frame  []byte         // header or trailer bytes to send first
+	ended  bool           // the segment has no more blocks
+	err    error          // why the segment's read fails
+	sent   int            // the segment's blocks sent whole
+	track  *tracker       // told of each block sent, if set
 }
 
 func (b *stagedReader) readErr() error { return b.err }
 
-// binary waits for the unit's first block and returns its table if the
-// block is COPY binary: the unit's COPY must say so before it starts.
-func (b *stagedReader) binary() *binaryTable {
-	if !b.have && !b.done && b.err == nil {
-		if next, ok := <-b.st.blocks; ok {
-			b.cur, b.have, b.pos = next, true, 0
-		} else {
-			b.done, b.err = true, b.st.err
+// peek receives the next block, if there is one.
+func (b *stagedReader) peek() (stagedBlock, bool) {
+	if !b.peeked {
+		next, ok := <-b.st.blocks
+		if !ok {
+			return stagedBlock{}, false
 		}
+		b.next, b.peeked = next, true
 	}
-	if b.have {
-		return b.cur.bin
+	return b.next, true
+}
+
+// take makes the next block the one being sent.
+func (b *stagedReader) take() {
+	b.cur, b.have, b.pos = b.next, true, 0
+	b.next, b.peeked = stagedBlock{}, false
+	b.seg = append(b.seg, b.cur.b)
+}
+
+// begin starts the next segment with its first block and returns that
+// block; ok is false once the unit has no more. A damaged first block
+// must be skipped (skip) rather than sent.
+func (b *stagedReader) begin() (first stagedBlock, ok bool) {
+	b.release()
+	if _, ok := b.peek(); !ok {
+		return stagedBlock{}, false
 	}
-	return nil
+	b.seg, b.frame, b.ended, b.err, b.sent = nil, nil, false, nil, 0
+	b.take()
+	b.bin = b.cur.bin
+	if b.bin != nil {
+		b.frame = copybin.Header(nil)
+	}
+	return b.cur, true
+}
+
+// belongs says whether the next block goes on in the segment.
+func (b *stagedReader) belongs(next stagedBlock) bool {
+	last := b.seg[len(b.seg)-1]
+	if last.Continues || b.seg[0].Continues {
+		return last.Continues // a chain goes on to its last block, damaged or not
+	}
+	return next.err == nil && !next.b.Continues && next.bin == b.bin
 }
 
 func (b *stagedReader) Read(p []byte) (int, error) {
-	for !b.have || b.pos == len(b.cur.data) {
+	for {
+		if len(b.frame) > 0 {
+			n := copy(p, b.frame)
+			b.frame = b.frame[n:]
+			return n, nil
+		}
+		if b.have && b.cur.err != nil && b.err == nil { // a damaged block of the chain
+			b.err = fmt.Errorf("COPY abandoned, nothing of it loaded: %w", b.cur.err)
+		}
 		if b.err != nil {
 			return 0, b.err
 		}
-		if b.done {
+		if b.have && b.pos < len(b.cur.data) {
+			n := copy(p, b.cur.data[b.pos:])
+			b.pos += n
+			return n, nil
+		}
+		if b.ended {
 			return 0, io.EOF
 		}
 		if err := b.ctx.Err(); err != nil {
 			return 0, err
 		}
-		b.release()
-		next, ok := <-b.st.blocks
-		if !ok {
-			b.done = true
-			b.err = b.st.err
-			continue
+		if b.have {
+			b.sent++
+			if b.track != nil {
+				b.track.sending(1)
+			}
 		}
-		b.cur, b.have, b.pos = next, true, 0
+		b.release()
+		next, ok := b.peek()
+		switch {
+		case !ok && b.st.err != nil:
+			b.err = b.st.err
+		case !ok || !b.belongs(next):
+			b.ended = true
+			if b.bin != nil {
+				b.frame = copybin.Trailer(nil)
+			}
+		default:
+			b.take()
+		}
 	}
-	n := copy(p, b.cur.data[b.pos:])
-	b.pos += n
-	return n, nil
+}
+
+// skip drops what is left of the segment, after its COPY failed or its
+// first block was damaged: the block being sent and, if it is part of a
+// chain, the rest of the chain.
+func (b *stagedReader) skip() {
+	b.release()
+	for b.seg[len(b.seg)-1].Continues {
+		if _, ok := b.peek(); !ok {
+			return
+		}
+		b.take()
+		b.release()
+	}
 }
 
 // release gives back the block that has been sent.
@@ -1151,6 +1349,10 @@ func (b *stagedReader) release() {
 // failed or stopped), so that the stage goroutine can go on.
 func (b *stagedReader) drain() {
 	b.release()
+	if b.peeked {
+		b.ra.done(b.next)
+		b.next, b.peeked = stagedBlock{}, false
+	}
 	for blk := range b.st.blocks {
 		b.ra.done(blk)
 	}

@@ -123,7 +123,7 @@ func (b *progressBar) dumpProgress() func(dump.Event) {
 // blocks loaded count alike.
 func (b *progressBar) restoreProgress() func(restore.Progress) {
 	return func(p restore.Progress) {
-		b.set("restore", int64(p.EntriesDone+p.BlocksLoaded), int64(p.Entries+p.Blocks),
+		b.set("restore", int64(p.EntriesDone+p.BlocksSent), int64(p.Entries+p.Blocks),
 			fmt.Sprintf("%d/%d entries, %d/%d blocks, %d rows", p.EntriesDone, p.Entries, p.BlocksLoaded, p.Blocks, p.Rows))
 	}
 }

@@ -95,7 +95,8 @@ func TestRestoreLive(t *testing.T) {
 		assert.Equal(t, exitFailure, r.code)
 		assert.Contains(t, r.stderr, "pgark: error: entry 1 SCHEMA shop: ERROR: schema \"shop\" already exists")
 		assert.Contains(t, r.stderr, "statement: CREATE SCHEMA \"shop\";")
-		assert.Contains(t, r.stderr, "errors ignored on restore: 6\n")
+		assert.Contains(t, r.stderr, "entry 3 TABLE DATA shop.item data blocks 0-1: ERROR: duplicate key value", "the table's two blocks go as one COPY")
+		assert.Contains(t, r.stderr, "errors ignored on restore: 5\n")
 
 		r = pgark(t, nil, "restore", "-d", c.ConnString("a"), "-e", path)
 		assert.Equal(t, exitFailure, r.code)
@@ -135,7 +136,8 @@ func TestRestoreLive(t *testing.T) {
 
 		r = pgark(t, nil, "restore", "-f", "-", path)
 		require.Equal(t, exitOK, r.code, r.stderr)
-		assert.Contains(t, r.stdout, "COPY \"shop\".\"item\" (\"id\", \"label\") FROM stdin;\n1\tone\n2\t\\N\n3\ttab\\there\n\\.\n")
+		assert.Contains(t, r.stdout, "COPY \"shop\".\"item\" (\"id\", \"label\") FROM stdin;\n1\tone\n2\t\\N\n3\ttab\\there\n4\tfour\n5\tfive\n\\.\n",
+			"the table's blocks as one COPY")
 		assert.Contains(t, r.stdout, "SET standard_conforming_strings = on;")
 	})
 }

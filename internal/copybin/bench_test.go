@@ -19,7 +19,7 @@ func BenchmarkAppendRows(b *testing.B) {
 			"customer name %d with some text\t10.%d.%d.%d\t{\"id\": %d, \"tags\": [\"a\", \"b\\\\tc\"], \"ok\": true}\tshort\n",
 			i*7919, uint32(i*2654435761), 1+i%28, i*37%99999*10+7, i*131, i%100, i, i%256, i/256%256, 1+i%254, i)
 	}
-	dst := c.Header(nil)
+	dst := Header(nil)
 	if dst, err = c.AppendRows(dst, text); err != nil {
 		b.Fatal(err)
 	}

@@ -102,13 +102,13 @@ const signature = "PGCOPY\n\xff\r\n\x00"
 
 // Header appends the binary COPY header: the signature, flags 0 and an
 // empty header extension.
-func (c *Converter) Header(dst []byte) []byte {
+func Header(dst []byte) []byte {
 	dst = append(dst, signature...)
 	return append(dst, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 // Trailer appends the binary COPY trailer, a field count of -1.
-func (c *Converter) Trailer(dst []byte) []byte { return append(dst, 0xff, 0xff) }
+func Trailer(dst []byte) []byte { return append(dst, 0xff, 0xff) }
 
 // RowError says which row and column of a block could not be converted.
 type RowError struct {

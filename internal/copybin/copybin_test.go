@@ -34,11 +34,7 @@ func TestSupported(t *testing.T) {
 }
 
 func TestHeaderTrailer(t *testing.T) {
-	c, err := New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := c.Trailer(c.Header([]byte("x")))
+	got := Trailer(Header([]byte("x")))
 	want := "x" + "PGCOPY\n\xff\r\n\x00" + "\x00\x00\x00\x00" + "\x00\x00\x00\x00" + "\xff\xff"
 	if string(got) != want {
 		t.Fatalf("header+trailer = %q, want %q", got, want)

@@ -140,11 +140,11 @@ func TestLiveRoundTrip(t *testing.T) {
 			t.Run(strings.ReplaceAll(tz, "/", "_"), func(t *testing.T) {
 				exec(ctx, t, conn, liveSettings+"SET TimeZone = '"+tz+"'; TRUNCATE dst")
 				text := copyOut(ctx, t, conn, "COPY src TO STDOUT")
-				out := conv.Header(nil)
+				out := Header(nil)
 				if out, err = conv.AppendRows(out, text); err != nil {
 					t.Fatalf("convert: %v\nrow: %q", err, nthLine(text, err))
 				}
-				out = conv.Trailer(out)
+				out = Trailer(out)
 				if _, err := conn.PgConn().CopyFrom(ctx, bytes.NewReader(out), "COPY dst FROM STDIN WITH (FORMAT binary)"); err != nil {
 					t.Fatalf("binary copy: %v", err)
 				}
