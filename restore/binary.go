@@ -90,17 +90,6 @@ func allSupported(types []uint32) bool {
 // converter is not safe for concurrent use.
 type converters map[uint32]*copybin.Converter
 
-// convert appends to dst the COPY binary form of text, a block of whole
-// rows of entry id, whose table is t, header and trailer included, and
-// says whether it could (see rows).
-func (c converters) convert(dst []byte, id uint32, t *binaryTable, text []byte) ([]byte, bool) {
-	out, ok := c.rows(copybin.Header(dst), id, t, text)
-	if !ok {
-		return out[:len(dst)], false
-	}
-	return copybin.Trailer(out), true
-}
-
 // rows appends to dst the COPY binary rows of text, a block of whole rows
 // of entry id, whose table is t, and says whether it could: t is nil (the
 // table goes as text), or a value is not in a form copybin converts

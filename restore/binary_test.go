@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/copybin"
 	"github.com/pgark/pgark/internal/testcluster"
 )
 
@@ -49,14 +50,14 @@ func TestBinaryTables(t *testing.T) {
 
 	conv := converters{}
 	text := []byte("1\ttab\\there\n2\t\\N\n")
-	bin, ok := conv.convert(nil, 1, bt, text)
+	rows, ok := conv.rows(copybin.Header(nil), 1, bt, text)
 	require.True(t, ok)
-	require.NoError(t, s.copyFrom(t.Context(), bt.copySQL, bytes.NewReader(bin)))
+	require.NoError(t, s.copyFrom(t.Context(), bt.copySQL, bytes.NewReader(copybin.Trailer(rows))))
 	assert.Equal(t, "1|tab\there|2;2|<null>|3", c.QueryValue(t, "bin",
 		`SELECT string_agg(id || '|' || coalesce("a b", '<null>') || '|' || g, ';' ORDER BY id) FROM "S p"."T ""q"""`))
 
-	_, ok = conv.convert(nil, 1, bt, []byte("x\ty\n"))
+	_, ok = conv.rows(nil, 1, bt, []byte("x\ty\n"))
 	assert.False(t, ok, "a value not in canonical form goes as text")
-	_, ok = conv.convert(nil, 4, got[4], text)
+	_, ok = conv.rows(nil, 4, got[4], text)
 	assert.False(t, ok, "a table not found binary goes as text")
 }

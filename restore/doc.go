@@ -88,7 +88,10 @@
 // RunStream restores from a pipe with a format.Scanner: pre-data entries
 // run as they arrive; each block is copied out of the scanner and handed to
 // a worker over a channel as small as the worker pool, so a slow database
-// slows the reading and memory stays bounded; post-data entries, which a
+// slows the reading and memory stays bounded. A worker keeps its COPY open
+// for the next block it receives while that block is of the same table,
+// in the same form, and the COPY holds less than 256 MiB (runReader), so
+// a table goes as about one COPY per worker; post-data entries, which a
 // pgark dump writes after the data, are collected and run once the stream
 // has ended cleanly. A stream cut short ends the restore with the
 // scanner's error after the blocks handed out are loaded; nothing after

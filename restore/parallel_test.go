@@ -271,3 +271,49 @@ func TestStagedReader(t *testing.T) {
 		"h1!COPY abandoned, nothing of it loaded: damaged 9,10", "i\n 12", "skip 13",
 	}, segments(t, rd))
 }
+
+// TestRunReader: from a stream, a worker's COPY takes the next blocks it
+// receives while they are of the same table and within maxRunBytes; the
+// first that is not (another table, a chain, past the bound) is kept for
+// the next COPY, and the end of the stream ends the COPY.
+func TestRunReader(t *testing.T) {
+	a, b := &format.Entry{ID: 1, Name: "a"}, &format.Entry{ID: 2, Name: "b"}
+	unit := func(e *format.Entry, seq uint32, raw uint32, data string) streamUnit {
+		return streamUnit{u: &Unit{Entry: e, Blocks: []format.Block{{Entry: e.ID, Seq: seq, Raw: raw}}}, data: []byte(data)}
+	}
+	units := make(chan streamUnit, 8)
+	units <- unit(a, 1, 1<<20, "a1\n")
+	units <- unit(a, 2, 1<<20, "a2\n")
+	units <- unit(b, 0, 1<<20, "b0\n") // another table
+	units <- unit(b, 1, 200<<20, "b1\n")
+	units <- unit(b, 2, 100<<20, "b2\n") // past maxRunBytes
+	chain := unit(b, 3, 1<<20, "b3")
+	chain.more = make(chan chunk)
+	units <- chain
+	units <- unit(b, 5, 1<<20, "b5\n")
+	close(units)
+
+	rr := &runReader{ctx: context.Background(), units: units, conv: converters{}}
+	r := &runner{}
+	var got []string
+	su := unit(a, 0, 1<<20, "a0\n")
+	for {
+		if su.more != nil {
+			got = append(got, "chain")
+		} else {
+			rr.start(r, su)
+			data, err := io.ReadAll(rr)
+			require.NoError(t, err)
+			var seqs []string
+			for _, b := range rr.blocks {
+				seqs = append(seqs, fmt.Sprint(b.Seq))
+			}
+			got = append(got, strings.ReplaceAll(string(data), "\n", " ")+strings.Join(seqs, ","))
+		}
+		var ok bool
+		if su, ok = rr.nextUnit(); !ok {
+			break
+		}
+	}
+	assert.Equal(t, []string{"a0 a1 a2 0,1,2", "b0 b1 0,1", "b2 2", "chain", "b5 5"}, got)
+}

@@ -741,23 +741,17 @@ func (r *runner) enableTriggers(ctx context.Context) error {
 	return nil
 }
 
-// load runs one unit's COPY on s. A unit that fails is reported and
-// nothing of it is loaded.
-// For a chain read from a stream, rd adds the further blocks to u as it
-// reads them.
+// load runs the COPY of a chain read from a stream on s (text: it holds
+// parts of a row); rd adds the further blocks to u as it reads them. A
+// chain that fails is reported and nothing of it is loaded.
 func (r *runner) load(ctx context.Context, s *session, u *Unit, rd io.Reader) error {
 	first := u.Blocks[0].Seq
 	if u.Entry.Kind == kindBlobs {
 		r.verbose("loading %s %s block %d", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first)
 		return r.loadBlobs(ctx, s, u, rd)
 	}
-	copySQL, as := u.Entry.Copy, ""
-	if b, ok := rd.(interface{ binary() *binaryTable }); ok {
-		if bt := b.binary(); bt != nil {
-			copySQL, as = bt.copySQL, " (COPY binary)"
-		}
-	}
-	r.verbose("loading %s %s block %d%s", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first, as)
+	copySQL := u.Entry.Copy
+	r.verbose("loading %s %s block %d", u.Entry.Kind, describe(u.Entry.Schema, u.Entry.Name), first)
 	if err := s.copyFrom(ctx, copySQL, rd); err != nil {
 		// The server only echoes a reader's failure ("COPY from stdin
 		// failed: ..."); report the failure itself (a damaged block).

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/copybin"
 )
 
 // ErrCleanStream is returned for -c on a stream: the drops must run in
@@ -47,12 +48,9 @@ type chainReader struct {
 	buf  []byte
 	more <-chan chunk
 	err  error
-	bin  *binaryTable // buf is COPY binary rows of this table
 }
 
 func (c *chainReader) readErr() error { return c.err }
-
-func (c *chainReader) binary() *binaryTable { return c.bin }
 
 func (c *chainReader) Read(p []byte) (int, error) {
 	for len(c.buf) == 0 {
@@ -78,6 +76,145 @@ func (c *chainReader) Read(p []byte) (int, error) {
 	n := copy(p, c.buf)
 	c.buf = c.buf[n:]
 	return n, nil
+}
+
+// runReader is a stream worker's COPY of a run: a block, and the blocks of
+// the same table the worker receives next, as long as they come in the
+// same form (text or binary, the header and trailer around them) and
+// within maxRunBytes. A COPY per block costs the server much more (see
+// the package doc). A unit received that does not go on in the run is
+// kept for the next one.
+type runReader struct {
+	ctx     context.Context
+	units   <-chan streamUnit
+	conv    converters
+	pending *streamUnit // received, not part of the run being sent
+	closed  bool        // units is closed
+
+	e      *format.Entry
+	bin    *binaryTable // the run is COPY binary rows of this table
+	blocks []format.Block
+	raw    int64
+	buf    []byte // what is left to send of the current block
+	frame  []byte // header or trailer bytes to send first
+	ended  bool
+	r      *runner
+}
+
+// nextUnit returns the unit kept, or the next one received; ok is false
+// once units is closed.
+func (rr *runReader) nextUnit() (streamUnit, bool) {
+	if su := rr.pending; su != nil {
+		rr.pending = nil
+		return *su, true
+	}
+	if rr.closed {
+		return streamUnit{}, false
+	}
+	su, ok := <-rr.units
+	if !ok {
+		rr.closed = true
+	}
+	return su, ok
+}
+
+// prepare turns a block's rows into COPY binary where its table takes it
+// and copybin can; su.bin is then the table, else nil.
+func (rr *runReader) prepare(su *streamUnit) {
+	if su.bin == nil {
+		return
+	}
+	if bin, ok := rr.conv.rows(nil, su.u.Entry.ID, su.bin, su.data); ok {
+		su.data = bin
+	} else {
+		su.bin = nil
+	}
+}
+
+// start begins a run with su, a unit of one block.
+func (rr *runReader) start(r *runner, su streamUnit) {
+	rr.prepare(&su)
+	rr.r, rr.e, rr.bin, rr.ended = r, su.u.Entry, su.bin, false
+	rr.blocks, rr.raw, rr.buf, rr.frame = su.u.Blocks, int64(su.u.Blocks[0].Raw), su.data, nil
+	if rr.bin != nil {
+		rr.frame = copybin.Header(nil)
+	}
+}
+
+func (rr *runReader) Read(p []byte) (int, error) {
+	for {
+		if len(rr.frame) > 0 {
+			n := copy(p, rr.frame)
+			rr.frame = rr.frame[n:]
+			return n, nil
+		}
+		if len(rr.buf) > 0 {
+			n := copy(p, rr.buf)
+			rr.buf = rr.buf[n:]
+			return n, nil
+		}
+		if rr.ended {
+			return 0, io.EOF
+		}
+		var su streamUnit
+		var ok bool
+		if !rr.closed {
+			select {
+			case su, ok = <-rr.units:
+				rr.closed = !ok
+			case <-rr.ctx.Done():
+				return 0, context.Cause(rr.ctx)
+			}
+		}
+		if ok && su.more == nil && su.u.Entry.ID == rr.e.ID && rr.raw+int64(su.u.Blocks[0].Raw) <= maxRunBytes {
+			rr.prepare(&su)
+			if su.bin == rr.bin {
+				rr.blocks = append(rr.blocks, su.u.Blocks[0])
+				rr.raw += int64(su.u.Blocks[0].Raw)
+				rr.buf = su.data
+				rr.r.verbose("loading %s %s block %d, in the COPY of block %d", rr.e.Kind, describe(rr.e.Schema, rr.e.Name), su.u.Blocks[0].Seq, rr.blocks[0].Seq)
+				continue
+			}
+		}
+		if ok {
+			rr.pending = &su
+		}
+		rr.ended = true
+		if rr.bin != nil {
+			rr.frame = copybin.Trailer(nil)
+		}
+	}
+}
+
+// loadRun loads su, a unit of one block, and the blocks that go on in its
+// run (runReader) as one COPY on s. A COPY that fails is reported once,
+// with its blocks, and nothing of it is loaded.
+func (r *runner) loadRun(ctx context.Context, s *session, rr *runReader, su streamUnit) error {
+	rr.start(r, su)
+	e := rr.e
+	if e.Kind == kindBlobs {
+		rr.ended = true // large objects go block by block
+		r.verbose("loading %s %s block %d", e.Kind, describe(e.Schema, e.Name), rr.blocks[0].Seq)
+		return r.loadBlobs(ctx, s, &Unit{Entry: e, Blocks: rr.blocks}, rr)
+	}
+	copySQL, as := e.Copy, ""
+	if rr.bin != nil {
+		copySQL, as = rr.bin.copySQL, " (COPY binary)"
+	}
+	r.verbose("loading %s %s block %d%s", e.Kind, describe(e.Schema, e.Name), rr.blocks[0].Seq, as)
+	err := s.copyFrom(ctx, copySQL, rr)
+	if err == nil {
+		r.track.loaded(Unit{Entry: e, Blocks: rr.blocks})
+		return nil
+	}
+	if ctx.Err() != nil {
+		return r.fail(ctx, s, e, int(rr.blocks[0].Seq), copySQL, err)
+	}
+	ee := &EntryError{ID: e.ID, Kind: e.Kind, Schema: e.Schema, Name: e.Name, Block: int(rr.blocks[0].Seq), Statement: firstLine(copySQL), Err: err}
+	if n := len(rr.blocks); n > 1 {
+		ee.LastBlock = int(rr.blocks[n-1].Seq)
+	}
+	return r.failed(s, ee)
 }
 
 // RunStream restores an archive read front to back from rd (a pipe or
@@ -145,23 +282,26 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 	var wg sync.WaitGroup
 	for _, s := range r.workers {
 		wg.Go(func() {
-			conv := converters{}
-			for su := range units {
-				rd := &chainReader{ctx: ctx, u: su.u, buf: su.data, more: su.more}
-				if su.more == nil {
-					// A chain's blocks hold parts of one row: text only.
-					if bin, ok := conv.convert(nil, su.u.Entry.ID, su.bin, su.data); ok {
-						rd.buf, rd.bin = bin, su.bin
-					}
+			rr := &runReader{ctx: ctx, units: units, conv: converters{}}
+			for {
+				su, ok := rr.nextUnit()
+				if !ok {
+					return
 				}
-				if err := r.load(ctx, s, su.u, rd); err != nil {
+				if su.more == nil {
+					if err := r.loadRun(ctx, s, rr, su); err != nil {
+						r.stop(err)
+					}
+					continue
+				}
+				// A chain's blocks hold parts of one row: text only, a
+				// COPY of its own.
+				if err := r.load(ctx, s, su.u, &chainReader{ctx: ctx, u: su.u, buf: su.data, more: su.more}); err != nil {
 					r.stop(err)
 				}
 				// A COPY that failed early leaves the rest of its chain
 				// unread; drain it so the reader is not blocked.
-				if su.more != nil {
-					for range su.more {
-					}
+				for range su.more {
 				}
 			}
 		})
