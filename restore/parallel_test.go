@@ -316,4 +316,14 @@ func TestRunReader(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"a0 a1 a2 0,1,2", "b0 b1 0,1", "b2 2", "chain", "b5 5"}, got)
+
+	// A COPY waits runWait for the next block, no longer: the stream may
+	// be busy with a statement on the main session.
+	idle := make(chan streamUnit)
+	rr = &runReader{ctx: context.Background(), units: idle, conv: converters{}}
+	rr.start(r, unit(a, 0, 1<<20, "a0\n"))
+	data, err := io.ReadAll(rr)
+	require.NoError(t, err)
+	assert.Equal(t, "a0\n", string(data))
+	assert.False(t, rr.closed)
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/pgark/pgark/format"
 	"github.com/pgark/pgark/internal/copybin"
@@ -83,7 +84,9 @@ func (c *chainReader) Read(p []byte) (int, error) {
 // same form (text or binary, the header and trailer around them) and
 // within maxRunBytes. A COPY per block costs the server much more (see
 // the package doc). A unit received that does not go on in the run is
-// kept for the next one.
+// kept for the next one. A run also ends when no block arrives within
+// runWait: the scanner may be running a statement on the main session,
+// which must not wait for a COPY that waits for the scanner.
 type runReader struct {
 	ctx     context.Context
 	units   <-chan streamUnit
@@ -100,6 +103,9 @@ type runReader struct {
 	ended  bool
 	r      *runner
 }
+
+// runWait is how long an open COPY waits for the stream's next block.
+const runWait = 100 * time.Millisecond
 
 // nextUnit returns the unit kept, or the next one received; ok is false
 // once units is closed.
@@ -159,12 +165,16 @@ func (rr *runReader) Read(p []byte) (int, error) {
 		var su streamUnit
 		var ok bool
 		if !rr.closed {
+			wait := time.NewTimer(runWait)
 			select {
 			case su, ok = <-rr.units:
 				rr.closed = !ok
+			case <-wait.C:
 			case <-rr.ctx.Done():
+				wait.Stop()
 				return 0, context.Cause(rr.ctx)
 			}
+			wait.Stop()
 		}
 		if ok && su.more == nil && su.u.Entry.ID == rr.e.ID && rr.raw+int64(su.u.Blocks[0].Raw) <= maxRunBytes {
 			rr.prepare(&su)
