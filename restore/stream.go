@@ -141,7 +141,7 @@ func (rr *runReader) prepare(su *streamUnit) {
 func (rr *runReader) start(r *runner, su streamUnit) {
 	rr.prepare(&su)
 	rr.r, rr.e, rr.bin, rr.ended = r, su.u.Entry, su.bin, false
-	rr.blocks, rr.raw, rr.buf, rr.frame = su.u.Blocks, int64(su.u.Blocks[0].Raw), su.data, nil
+	rr.blocks, rr.raw, rr.buf, rr.frame = su.u.Blocks, su.u.raw(), su.data, nil
 	if rr.bin != nil {
 		rr.frame = copybin.Header(nil)
 	}
@@ -176,11 +176,11 @@ func (rr *runReader) Read(p []byte) (int, error) {
 			}
 			wait.Stop()
 		}
-		if ok && su.more == nil && su.u.Entry.ID == rr.e.ID && rr.raw+int64(su.u.Blocks[0].Raw) <= maxRunBytes {
+		if ok && su.more == nil && su.u.Entry.ID == rr.e.ID && rr.raw+su.u.raw() <= maxRunBytes {
 			rr.prepare(&su)
 			if su.bin == rr.bin {
 				rr.blocks = append(rr.blocks, su.u.Blocks[0])
-				rr.raw += int64(su.u.Blocks[0].Raw)
+				rr.raw += su.u.raw()
 				rr.buf = su.data
 				rr.r.verbose("loading %s %s block %d, in the COPY of block %d", rr.e.Kind, describe(rr.e.Schema, rr.e.Name), su.u.Blocks[0].Seq, rr.blocks[0].Seq)
 				continue
