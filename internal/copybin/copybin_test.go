@@ -198,3 +198,41 @@ func TestZeroColumns(t *testing.T) {
 		t.Fatalf("got %x, %v", got, err)
 	}
 }
+
+// TestDecoderRefuses: a malformed binary row is an error naming its row and
+// column, never text.
+func TestDecoderRefuses(t *testing.T) {
+	d, err := NewDecoder([]uint32{16, 1700, 869})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := []byte{0, 3, 0, 0, 0, 1, 1, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 8, 2, 32, 0, 4, 1, 2, 3, 4}
+	got, err := d.AppendRows(nil, good)
+	if err != nil || string(got) != "t\t0\t1.2.3.4\n" {
+		t.Fatalf("good row: %q, %v", got, err)
+	}
+	for _, tt := range []struct {
+		name   string
+		row    []byte
+		column int
+	}{
+		{"field count", append([]byte{0, 2}, good[2:]...), -1},
+		{"cut in a count", good[:1], -1},
+		{"cut in a length", good[:8], 1},
+		{"cut in a value", good[:len(good)-1], 2},
+		{"bool 2", append([]byte{0, 3, 0, 0, 0, 1, 2}, good[7:]...), 0},
+		{"numeric digit over 9999", append([]byte{0, 3, 0, 0, 0, 1, 1, 0, 0, 0, 10, 0, 1, 0, 0, 0, 0, 0, 0, 0x27, 0x10}, good[19:]...), 1},
+		{"inet bits over 32", append(append([]byte{}, good[:23]...), 2, 33, 0, 4, 1, 2, 3, 4), 2},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := d.AppendRows(nil, tt.row)
+			var re *RowError
+			if !errors.As(err, &re) || re.Column != tt.column {
+				t.Fatalf("got %v, want an error in column %d", err, tt.column)
+			}
+		})
+	}
+	if _, err := NewDecoder([]uint32{1007}); err == nil {
+		t.Fatal("int4[] accepted")
+	}
+}

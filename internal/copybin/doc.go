@@ -29,6 +29,13 @@
 // 294277-01-01 00:00:00 (UTC), infinities for both. Numeric infinities
 // (PostgreSQL 14 and later) are refused so that the output loads on 13 too.
 //
+// # Back to text
+//
+// A Decoder does the reverse: binary rows of the same types to the COPY
+// text that COPY TO writes in those sessions, with TimeZone UTC. It is
+// checked byte for byte against the server on 13 to 18 (TestLiveDecode),
+// and against the Converter by fuzzing.
+//
 // # Concurrency
 //
 // A Converter keeps a scratch buffer between calls: use one per goroutine.
