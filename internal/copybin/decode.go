@@ -208,8 +208,8 @@ func appendFloatText(dst []byte, f float64, bitSize int) []byte {
 		// Ryu as PostgreSQL has it never takes a decimal that lies
 		// exactly half way to a neighbour, which Go's shortest may: take
 		// the first longer correctly rounded one that is not.
-		digits := bytes.IndexByte(e, 'e') - bytes.Count(e[:1], []byte("-")) - bytes.Count(e, []byte("."))
-		for prec := digits; prec <= 17; prec++ { // prec digits after the point
+		sig := bytes.IndexByte(e, 'e') - bytes.Count(e[:1], []byte("-")) - bytes.Count(e, []byte("."))
+		for prec := sig; prec <= 17; prec++ { // prec digits after the point
 			e = trimZeros(strconv.AppendFloat(buf[:0], f, 'e', prec, bitSize))
 			if !isTie(e, f, bitSize) {
 				break
