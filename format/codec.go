@@ -51,21 +51,47 @@ func newEncoder(codec Codec, level, concurrency int) (*encoder, error) {
 	return nil, fmt.Errorf("format: unknown codec %d", uint8(codec))
 }
 
+// payload says what a record's payload holds, which decides how it is
+// stored.
+type payload uint8
+
+const (
+	payloadOther  payload = iota // info, entry, index: zstd as it is
+	payloadText                  // a data block of COPY text
+	payloadBinary                // a data block of COPY binary tuples
+)
+
+func (h recordHeader) payload() payload {
+	switch {
+	case h.kind != RecordData:
+		return payloadOther
+	case h.flags&flagBinary != 0:
+		return payloadBinary
+	}
+	return payloadText
+}
+
 // encode appends the stored form of p to dst and returns it with the codec
-// used. rows says p is a data block of whole rows, which is stored column
-// by column (zstd-columns) when it is tab-separated text. A payload that
-// compression does not shrink is stored uncompressed, so the stored size
-// never exceeds the raw size.
-func (e *encoder) encode(dst, p []byte, rows bool) ([]byte, Codec) {
+// used. A data block is stored column by column (zstd-columns) when it is
+// whole rows: tab-separated text, or binary tuples of at least one field.
+// A payload that compression does not shrink is stored uncompressed, so
+// the stored size never exceeds the raw size.
+func (e *encoder) encode(dst, p []byte, kind payload) ([]byte, Codec) {
 	prefix := len(dst)
 	if e.codec != CodecZstd || len(p) == 0 {
 		return append(dst, p...), CodecNone
 	}
-	if rows {
+	if kind != payloadOther {
 		buf := pooled(&e.cols)
 		defer e.cols.Put(buf)
 		var ok bool
-		if dst, *buf, ok = columnize(dst, (*buf)[:0], p); ok {
+		if kind == payloadText {
+			dst, *buf, ok = columnize(dst, (*buf)[:0], p)
+		} else if fields, rows, err := tuples(p); err == nil && fields > 0 {
+			dst, *buf = columnizeBinary(dst, (*buf)[:0], p, fields, rows)
+			ok = true
+		}
+		if ok {
 			out := e.zstd.EncodeAll(*buf, dst)
 			if len(out)-prefix < len(p) {
 				return out, CodecZstdColumns
@@ -120,7 +146,8 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 	}
 	switch h.codec {
 	case CodecNone:
-		return append(dst[:0], p...), nil
+		out := append(dst[:0], p...)
+		return out, checkTuples(out, h, corrupt)
 	case CodecZstd:
 		if cap(dst) < int(h.raw) {
 			dst = make([]byte, 0, h.raw)
@@ -132,7 +159,7 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 		if len(out) != int(h.raw) {
 			return nil, corrupt(fmt.Sprintf("payload decompresses to %d bytes, header says %d", len(out), h.raw))
 		}
-		return out, nil
+		return out, checkTuples(out, h, corrupt)
 	case CodecZstdColumns:
 		lens, n, err := columnsHeader(p, h.raw)
 		if err != nil {
@@ -154,6 +181,16 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 		if cap(dst) < int(h.raw) {
 			dst = make([]byte, 0, h.raw)
 		}
+		if h.payload() == payloadBinary {
+			out, rows, err := uncolumnizeBinary(dst[:0], cols, lens)
+			if err != nil {
+				return nil, corrupt("zstd-columns payload of binary tuples: " + err.Error())
+			}
+			if rows != int(h.rows) {
+				return nil, corrupt(fmt.Sprintf("%d tuples, header says %d rows", rows, h.rows))
+			}
+			return out, nil
+		}
 		out, err := uncolumnize(dst[:0], cols, lens)
 		if err != nil {
 			return nil, corrupt("zstd-columns payload: " + err.Error())
@@ -161,6 +198,22 @@ func (d *decoder) decode(dst, p []byte, h recordHeader, off int64) ([]byte, erro
 		return out, nil
 	}
 	return nil, corrupt(fmt.Sprintf("unknown codec %d", uint8(h.codec)))
+}
+
+// checkTuples checks that the raw payload p of a binary data block, of
+// header h, is whole tuples, as many as h says; other payloads pass.
+func checkTuples(p []byte, h recordHeader, corrupt func(string) error) error {
+	if h.payload() != payloadBinary {
+		return nil
+	}
+	_, rows, err := tuples(p)
+	if err != nil {
+		return corrupt("binary tuples: " + err.Error())
+	}
+	if rows != int(h.rows) {
+		return corrupt(fmt.Sprintf("%d tuples, header says %d rows", rows, h.rows))
+	}
+	return nil
 }
 
 func (d *decoder) close() { d.zstd.Close() }

@@ -153,3 +153,136 @@ func uncolumnize(dst, cols []byte, lens []uint32) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// tuples checks that p is whole COPY binary tuples, without the stream's
+// header and trailer, all of the same field count, and returns that count
+// (0 for no tuples) and the number of tuples. A tuple is a big-endian
+// int16 field count, then per field a big-endian int32 length, -1 for
+// NULL, and that many bytes.
+func tuples(p []byte) (fields, rows int, err error) {
+	for q := 0; q < len(p); rows++ {
+		if len(p)-q < 2 {
+			return 0, 0, fmt.Errorf("tuple %d is cut short", rows)
+		}
+		nf := int(int16(binary.BigEndian.Uint16(p[q:])))
+		if rows == 0 {
+			fields = nf
+		}
+		if nf < 0 || nf != fields {
+			return 0, 0, fmt.Errorf("tuple %d has %d fields, not %d", rows, nf, fields)
+		}
+		q += 2
+		for range nf {
+			if len(p)-q < 4 {
+				return 0, 0, fmt.Errorf("tuple %d is cut short", rows)
+			}
+			n := int64(int32(binary.BigEndian.Uint32(p[q:])))
+			q += 4
+			if n < -1 || n > int64(len(p)-q) {
+				return 0, 0, fmt.Errorf("tuple %d has a field of length %d", rows, n)
+			}
+			q += int(max(n, 0))
+		}
+	}
+	return fields, rows, nil
+}
+
+// columnizeBinary is columnize for COPY binary tuples that tuples accepts:
+// column 1 is the framing, every tuple's field count and field lengths as
+// they are in p, and column c+1 the bytes of field c of every tuple (a
+// NULL adds none). It appends the column count, fields+1, and the column
+// lengths to hdr and the columns to cols; they have the length of p.
+func columnizeBinary(hdr, cols, p []byte, fields, rows int) (_, _ []byte) {
+	per := 2 + 4*fields
+	sizes := make([]int, fields+1)
+	sizes[0] = rows * per
+	for q := 0; q < len(p); {
+		q += 2
+		for c := range fields {
+			n := max(int(int32(binary.BigEndian.Uint32(p[q:]))), 0)
+			sizes[c+1] += n
+			q += 4 + n
+		}
+	}
+	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(fields+1))
+	for _, n := range sizes {
+		hdr = binary.LittleEndian.AppendUint32(hdr, uint32(n))
+	}
+	base := len(cols)
+	cols = slices.Grow(cols, len(p))[:base+len(p)] // every byte is written below
+	out := cols[base:]
+	pos := make([]int, fields+1)
+	for c := 1; c <= fields; c++ {
+		pos[c] = pos[c-1] + sizes[c-1]
+	}
+	for q := 0; q < len(p); {
+		pos[0] += copy(out[pos[0]:], p[q:q+2])
+		q += 2
+		for c := range fields {
+			pos[0] += copy(out[pos[0]:], p[q:q+4])
+			n := max(int(int32(binary.BigEndian.Uint32(p[q:]))), 0)
+			q += 4
+			pos[c+1] += copy(out[pos[c+1]:], p[q:q+n])
+			q += n
+		}
+	}
+	return hdr, cols
+}
+
+// uncolumnizeBinary appends to dst the tuples whose columns, of lengths
+// lens, columnizeBinary wrote to cols, and returns them with their number:
+// its inverse. Input that columnizeBinary cannot have written is an error,
+// never a panic.
+func uncolumnizeBinary(dst, cols []byte, lens []uint32) ([]byte, int, error) {
+	fields := len(lens) - 1
+	var sum uint64
+	for _, n := range lens {
+		sum += uint64(n)
+	}
+	if fields < 0 || fields > 32767 || sum != uint64(len(cols)) {
+		return nil, 0, fmt.Errorf("%d columns of %d bytes in all, not %d", len(lens), sum, len(cols))
+	}
+	per := 2 + 4*fields
+	if int(lens[0])%per != 0 {
+		return nil, 0, fmt.Errorf("framing of %d bytes is not whole tuples of %d fields", lens[0], fields)
+	}
+	rows := int(lens[0]) / per
+	framing := cols[:lens[0]]
+	// next[c] and end[c] bound what is left of field c's column.
+	next, end := make([]int, fields), make([]int, fields)
+	at := int(lens[0])
+	for c := range fields {
+		next[c] = at
+		at += int(lens[c+1])
+		end[c] = at
+	}
+	base := len(dst)
+	dst = slices.Grow(dst, len(cols))[:base+len(cols)] // every byte is written below
+	out := dst[base:]
+	o := 0
+	for r := range rows {
+		f := framing[r*per:]
+		if int(int16(binary.BigEndian.Uint16(f))) != fields {
+			return nil, 0, fmt.Errorf("tuple %d has %d fields, not %d", r, int16(binary.BigEndian.Uint16(f)), fields)
+		}
+		o += copy(out[o:], f[:2])
+		for c := range fields {
+			l := f[2+4*c : 6+4*c]
+			o += copy(out[o:], l)
+			n := int64(int32(binary.BigEndian.Uint32(l)))
+			if n < -1 || n > int64(end[c]-next[c]) {
+				return nil, 0, fmt.Errorf("tuple %d: field %d of length %d does not fit its column", r, c+1, n)
+			}
+			if n > 0 {
+				o += copy(out[o:], cols[next[c]:next[c]+int(n)])
+				next[c] += int(n)
+			}
+		}
+	}
+	for c := range fields {
+		if next[c] != end[c] {
+			return nil, 0, fmt.Errorf("column %d has %d bytes no tuple takes", c+2, end[c]-next[c])
+		}
+	}
+	return dst, rows, nil
+}

@@ -118,7 +118,7 @@ func TestColumnsCodecCorruptColumns(t *testing.T) {
 	require.NoError(t, err)
 	defer dec.close()
 	raw := []byte("1\ta\tx\n2\tbb\ty\n")
-	stored, codec := enc.encode(nil, bytes.Repeat(raw, 100), true)
+	stored, codec := enc.encode(nil, bytes.Repeat(raw, 100), payloadText)
 	require.Equal(t, CodecZstdColumns, codec)
 	h := recordHeader{kind: RecordData, codec: codec, entry: 1, raw: uint32(len(raw) * 100)}
 	got, err := dec.decode(nil, stored, h, 0)

@@ -109,7 +109,10 @@ const (
 	// flagContinues marks a data block whose last row goes on in the next
 	// record, which is a data block of the same entry with the next sequence.
 	flagContinues uint16 = 1 << 0
-	knownFlags           = flagContinues
+	// flagBinary marks a data block of COPY binary rows (SPEC.md, "Data
+	// record"), which never continues.
+	flagBinary uint16 = 1 << 1
+	knownFlags        = flagContinues | flagBinary
 )
 
 // recordHeader is the decoded form of the 32-byte record header.
@@ -172,6 +175,8 @@ func decodeRecordHeader(b []byte, off int64) (recordHeader, error) {
 		return bad("unknown flags %#x", h.flags)
 	case h.flags != 0 && h.kind != RecordData:
 		return bad("flags %#x on a %s record", h.flags, h.kind)
+	case h.flags == flagContinues|flagBinary:
+		return bad("binary data block marked as continued")
 	case h.stored > MaxPayload || h.raw > MaxPayload:
 		return bad("payload length %d stored / %d raw exceeds the maximum %d", h.stored, h.raw, MaxPayload)
 	case h.codec == CodecZstdColumns && h.kind != RecordData:

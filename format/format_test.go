@@ -24,9 +24,17 @@ type content struct {
 }
 
 type testBlock struct {
-	entry uint32
-	data  []byte
-	rows  uint32
+	entry  uint32
+	data   []byte
+	rows   uint32
+	binary bool // data is COPY binary tuples (WriteBinaryBlock)
+}
+
+func (b testBlock) write(w *Writer) error {
+	if b.binary {
+		return w.WriteBinaryBlock(b.entry, b.data, b.rows)
+	}
+	return w.WriteBlock(b.entry, b.data, b.rows)
 }
 
 func testInfo() Info {
@@ -54,12 +62,12 @@ func writeArchive(t testing.TB, c content, opts WriterOptions) []byte {
 		require.NoError(t, w.AddEntry(e))
 		// write the blocks of this entry that are queued right after it
 		for bi < len(c.blocks) && c.blocks[bi].entry == e.ID {
-			require.NoError(t, w.WriteBlock(c.blocks[bi].entry, c.blocks[bi].data, c.blocks[bi].rows))
+			require.NoError(t, c.blocks[bi].write(w))
 			bi++
 		}
 	}
 	for ; bi < len(c.blocks); bi++ {
-		require.NoError(t, w.WriteBlock(c.blocks[bi].entry, c.blocks[bi].data, c.blocks[bi].rows))
+		require.NoError(t, c.blocks[bi].write(w))
 	}
 	require.NoError(t, w.Close())
 	require.ErrorIs(t, w.Close(), ErrClosed)

@@ -13,7 +13,7 @@ import (
 func goldenSeeds(f *testing.F) [][]byte {
 	f.Helper()
 	var seeds [][]byte
-	for _, name := range []string{"golden-v1-none.pgark", "golden-v1-zstd.pgark", "golden-v2-cluster-none.pgark", "golden-v1-zstd-columns.pgark"} {
+	for _, name := range []string{"golden-v1-none.pgark", "golden-v1-zstd.pgark", "golden-v2-cluster-none.pgark", "golden-v1-zstd-columns.pgark", "golden-v1-binary-none.pgark", "golden-v1-binary-zstd.pgark"} {
 		b, err := os.ReadFile(filepath.Join("testdata", name))
 		if err != nil {
 			f.Fatal(err)

@@ -2,6 +2,7 @@ package format
 
 import (
 	"bytes"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -56,6 +57,30 @@ func goldenColumnsContent() content {
 	return c
 }
 
+// goldenBinaryContent is goldenContent with a table of binary blocks: an
+// int8, text and uuid column, a block of 64 tuples (stored by columns with
+// zstd), a text block (as a row larger than a record would go) and a
+// block of one tuple of NULLs.
+func goldenBinaryContent() content {
+	c := goldenContent()
+	c.entries = append(c.entries,
+		Entry{ID: 7, Section: SectionPreData, Kind: "TABLE", Schema: "public", Name: "b", Owner: "postgres",
+			Create: `CREATE TABLE public.b (id bigint, t text, u uuid);`, Drop: `DROP TABLE public.b;`},
+		Entry{ID: 8, Section: SectionData, Kind: "TABLE DATA", Schema: "public", Name: "b", Owner: "postgres",
+			Copy: `COPY public.b (id, t, u) FROM stdin;`, Types: []uint32{20, 25, 2950}, Deps: []uint32{7}})
+	var rows []byte
+	for i := range 64 {
+		u := make([]byte, 16)
+		u[i%16] = byte(i)
+		rows = tuple(rows, binary.BigEndian.AppendUint64(nil, uint64(1000+i)), []byte(fmt.Sprintf("ünï %d\t", i%5)), u)
+	}
+	c.blocks = append(c.blocks,
+		testBlock{entry: 8, rows: 64, data: rows, binary: true},
+		testBlock{entry: 8, rows: 1, data: []byte("-1\ttext\\n\t00000000-0000-0000-0000-000000000001\n")},
+		testBlock{entry: 8, rows: 1, data: tuple(nil, nil, nil, nil), binary: true})
+	return c
+}
+
 // goldenClusterContent is a cluster archive (version 2): a global entry,
 // then two databases of different encodings, each with its entries before
 // its blocks.
@@ -104,6 +129,8 @@ func TestGolden(t *testing.T) {
 		{"golden-v1-zstd.pgark", goldenContent(), WriterOptions{Codec: CodecZstd}, false},
 		{"golden-v2-cluster-none.pgark", goldenClusterContent(), WriterOptions{Codec: CodecNone}, true},
 		{"golden-v1-zstd-columns.pgark", goldenColumnsContent(), WriterOptions{Codec: CodecZstd}, false},
+		{"golden-v1-binary-none.pgark", goldenBinaryContent(), WriterOptions{Codec: CodecNone}, true},
+		{"golden-v1-binary-zstd.pgark", goldenBinaryContent(), WriterOptions{Codec: CodecZstd}, false},
 	} {
 		c := tc.c
 		t.Run(tc.file, func(t *testing.T) {
@@ -117,12 +144,18 @@ func TestGolden(t *testing.T) {
 			if tc.exact {
 				require.True(t, bytes.Equal(want, got), "writer output differs from %s; if the format changed on purpose, bump Version and regenerate", path)
 			}
-			if tc.file == "golden-v1-zstd-columns.pgark" {
-				r, err := NewReader(bytes.NewReader(want), int64(len(want)))
-				require.NoError(t, err)
-				blocks := r.Blocks()
-				r.Close()
-				require.Equal(t, CodecZstdColumns, blocks[len(blocks)-1].Codec)
+			r, err := NewReader(bytes.NewReader(want), int64(len(want)))
+			require.NoError(t, err)
+			var forms []string
+			for _, b := range r.Blocks() {
+				forms = append(forms, fmt.Sprintf("%s binary=%t", b.Codec, b.Binary))
+			}
+			r.Close()
+			switch tc.file {
+			case "golden-v1-zstd-columns.pgark":
+				require.Equal(t, "zstd-columns binary=false", forms[len(forms)-1])
+			case "golden-v1-binary-zstd.pgark":
+				require.Equal(t, []string{"zstd-columns binary=true", "none binary=false", "none binary=true"}, forms[len(forms)-3:])
 			}
 			exp := expected(c)
 			for name, res := range map[string]readResult{"reader": readRandom(t, want), "scanner": readStream(t, want)} {

@@ -33,10 +33,6 @@ func (x *index) encode() []byte {
 	}
 	b = binary.LittleEndian.AppendUint64(b, uint64(len(x.blocks)))
 	for _, k := range x.blocks {
-		var flags uint16
-		if k.Continues {
-			flags |= flagContinues
-		}
 		b = binary.LittleEndian.AppendUint64(b, uint64(k.Offset))
 		b = binary.LittleEndian.AppendUint32(b, k.Entry)
 		b = binary.LittleEndian.AppendUint32(b, k.Seq)
@@ -44,7 +40,7 @@ func (x *index) encode() []byte {
 		b = binary.LittleEndian.AppendUint32(b, k.Raw)
 		b = binary.LittleEndian.AppendUint32(b, k.Rows)
 		b = binary.LittleEndian.AppendUint32(b, k.CRC)
-		b = binary.LittleEndian.AppendUint16(b, flags)
+		b = binary.LittleEndian.AppendUint16(b, k.flags())
 		b = append(b, byte(k.Codec), 0, 0, 0, 0, 0)
 	}
 	return b
@@ -87,8 +83,9 @@ func decodeIndex(raw []byte, f footer) (index, error) {
 			CRC:       binary.LittleEndian.Uint32(p[28:]),
 			Codec:     Codec(p[34]),
 			Continues: flags&flagContinues != 0,
+			Binary:    flags&flagBinary != 0,
 		}
-		if flags&^knownFlags != 0 || !x.blocks[i].Codec.valid() || p[35] != 0 || binary.LittleEndian.Uint32(p[36:]) != 0 {
+		if flags&^knownFlags != 0 || flags == flagContinues|flagBinary || !x.blocks[i].Codec.valid() || p[35] != 0 || binary.LittleEndian.Uint32(p[36:]) != 0 {
 			return bad("index row for block %d has unknown flags, codec or reserved bytes", i)
 		}
 		p = p[indexBlockSize:]

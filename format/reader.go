@@ -96,6 +96,7 @@ func (ar *Reader) load(region []byte, f footer) error {
 	}
 	ar.entries = make([]Entry, 0, len(x.entries))
 	seen := make(map[uint32]bool, len(x.entries))
+	typed := make(map[uint32]bool) // entries with column types, whose blocks may be binary
 	var buf []byte
 	for _, ie := range x.entries {
 		h, p, err := ar.readRecord(ie.offset, buf)
@@ -116,7 +117,13 @@ func (ar *Reader) load(region []byte, f footer) error {
 			}
 		}
 		seen[e.ID] = true
+		typed[e.ID] = len(e.Types) > 0
 		ar.entries = append(ar.entries, e)
+	}
+	for _, b := range x.blocks {
+		if b.Binary && !typed[b.Entry] {
+			return &CorruptError{Offset: b.Offset, Record: RecordData, Entry: b.Entry, Seq: b.Seq, Reason: "binary block of an entry without column types"}
+		}
 	}
 	ar.blocks = x.blocks
 	return nil
@@ -203,7 +210,7 @@ func (ar *Reader) ReadBlock(b Block, dst []byte) ([]byte, error) {
 		return nil, err
 	}
 	if h.kind != RecordData || h.entry != b.Entry || h.seq != b.Seq || h.stored != b.Stored || h.raw != b.Raw ||
-		h.rows != b.Rows || h.crc != b.CRC || h.codec != b.Codec || (h.flags&flagContinues != 0) != b.Continues {
+		h.rows != b.Rows || h.crc != b.CRC || h.codec != b.Codec || h.flags != b.flags() {
 		return nil, bad("record header disagrees with the index")
 	}
 	p := rec[RecordHeaderSize:]

@@ -38,6 +38,7 @@ type Scanner struct {
 	infoEnd int64
 	seen    index
 	known   map[uint32]bool
+	typed   map[uint32]bool // entries with column types, whose blocks may be binary
 	nextSeq map[uint32]uint32
 	prev    *Block // last data block, to check continuation chains
 
@@ -50,7 +51,7 @@ type Scanner struct {
 
 // NewScanner reads an archive from r.
 func NewScanner(r io.Reader) *Scanner {
-	return &Scanner{r: bufio.NewReaderSize(r, 256<<10), known: map[uint32]bool{}, nextSeq: map[uint32]uint32{}}
+	return &Scanner{r: bufio.NewReaderSize(r, 256<<10), known: map[uint32]bool{}, typed: map[uint32]bool{}, nextSeq: map[uint32]uint32{}}
 }
 
 // Record returns the record the last successful Next read.
@@ -152,6 +153,9 @@ func (s *Scanner) next() error {
 		if !s.known[h.entry] {
 			return bad("block of an entry that does not precede it")
 		}
+		if h.flags&flagBinary != 0 && !s.typed[h.entry] {
+			return bad("binary block of an entry without column types")
+		}
 		if want := s.nextSeq[h.entry]; h.seq != want {
 			return bad("block sequence %d, expected %d", h.seq, want)
 		}
@@ -195,11 +199,12 @@ func (s *Scanner) next() error {
 			}
 		}
 		s.known[e.ID] = true
+		s.typed[e.ID] = len(e.Types) > 0
 		s.seen.entries = append(s.seen.entries, indexEntry{id: e.ID, stored: h.stored, offset: off})
 		s.prev = nil
 		s.rec = Record{Kind: RecordEntry, Offset: off, Entry: &e}
 	case RecordData:
-		b := Block{Entry: h.entry, Seq: h.seq, Offset: off, Stored: h.stored, Raw: h.raw, Rows: h.rows, CRC: h.crc, Codec: h.codec, Continues: h.flags&flagContinues != 0}
+		b := h.dataBlock(off)
 		s.nextSeq[h.entry]++
 		s.seen.blocks = append(s.seen.blocks, b)
 		s.prev = &b

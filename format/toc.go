@@ -93,6 +93,10 @@ type Entry struct {
 	Create     string  `json:"create,omitempty"`
 	Drop       string  `json:"drop,omitempty"`
 	Copy       string  `json:"copy,omitempty"` // e.g. COPY s.t (a, b) FROM stdin; for entries with data blocks
+	// Types are the type OIDs of the columns Copy names, in its order,
+	// when the entry's blocks may be COPY binary rows (Block.Binary);
+	// only built-in types, whose OIDs every PostgreSQL version shares.
+	Types []uint32 `json:"types,omitempty"`
 	// Build and Attach, both set or both empty, may replace Create: Build
 	// first, then Attach (a PRIMARY KEY or UNIQUE constraint built as an
 	// index, then added USING INDEX).
@@ -115,6 +119,30 @@ type Block struct {
 	CRC       uint32 // CRC32C of the stored payload
 	Codec     Codec
 	Continues bool // the last row goes on in the next block of the same entry
+	// Binary says the rows are COPY binary tuples, without the stream's
+	// header and trailer, of the columns of the entry's Types; else they
+	// are COPY text. A binary block holds whole rows: it never continues.
+	Binary bool
+}
+
+// flags are the record header flags the block carries.
+func (b Block) flags() uint16 {
+	var f uint16
+	if b.Continues {
+		f |= flagContinues
+	}
+	if b.Binary {
+		f |= flagBinary
+	}
+	return f
+}
+
+// dataBlock is the Block a data record's header h, at offset off, describes.
+func (h recordHeader) dataBlock(off int64) Block {
+	return Block{
+		Entry: h.entry, Seq: h.seq, Offset: off, Stored: h.stored, Raw: h.raw, Rows: h.rows, CRC: h.crc, Codec: h.codec,
+		Continues: h.flags&flagContinues != 0, Binary: h.flags&flagBinary != 0,
+	}
 }
 
 // End is the offset just past the block's record.
@@ -149,6 +177,9 @@ func decodeEntry(p []byte, h recordHeader, off int64, info *Info) (Entry, error)
 	}
 	if e.ID != h.entry {
 		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: fmt.Sprintf("entry body says id %d", e.ID)}
+	}
+	if len(e.Types) > 0 && e.Copy == "" {
+		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: "column types on an entry without a COPY"}
 	}
 	if e.Database != "" && !slices.ContainsFunc(info.Databases, func(d DatabaseInfo) bool { return d.Name == e.Database }) {
 		return Entry{}, &CorruptError{Offset: off, Record: RecordEntry, Entry: h.entry, Reason: fmt.Sprintf("entry names database %q, which the archive info does not list", e.Database)}

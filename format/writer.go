@@ -36,6 +36,7 @@ type Writer struct {
 	infoEnd int64
 	idx     index
 	known   map[uint32]bool
+	typed   map[uint32]int // the number of column types of the entries that have them
 	nextSeq map[uint32]uint32
 	// databases are the names Info.Databases lists: the only ones an
 	// entry may name.
@@ -48,7 +49,7 @@ func NewWriter(w io.Writer, info Info, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	aw := &Writer{enc: enc, w: w, known: map[uint32]bool{}, nextSeq: map[uint32]uint32{}, databases: map[string]bool{}}
+	aw := &Writer{enc: enc, w: w, known: map[uint32]bool{}, typed: map[uint32]int{}, nextSeq: map[uint32]uint32{}, databases: map[string]bool{}}
 	version := Version
 	if info.Cluster {
 		version = VersionCluster
@@ -84,7 +85,7 @@ func NewWriter(w io.Writer, info Info, opts WriterOptions) (*Writer, error) {
 func (aw *Writer) record(dst []byte, h recordHeader, p []byte) ([]byte, recordHeader) {
 	start := len(dst)
 	dst = append(dst, make([]byte, RecordHeaderSize)...)
-	dst, h.codec = aw.enc.encode(dst, p, h.kind == RecordData)
+	dst, h.codec = aw.enc.encode(dst, p, h.payload())
 	stored := dst[start+RecordHeaderSize:]
 	h.stored = uint32(len(stored))
 	h.raw = uint32(len(p))
@@ -145,6 +146,9 @@ func (aw *Writer) AddEntry(e Entry) error {
 	if err := aw.usable(); err != nil {
 		return err
 	}
+	if len(e.Types) > 0 && e.Copy == "" {
+		return fmt.Errorf("format: add entry %d: column types without a COPY", e.ID)
+	}
 	if aw.known[e.ID] {
 		return fmt.Errorf("format: add entry %d: duplicate id", e.ID)
 	}
@@ -158,15 +162,44 @@ func (aw *Writer) AddEntry(e Entry) error {
 		return err
 	}
 	aw.known[e.ID] = true
+	if len(e.Types) > 0 {
+		aw.typed[e.ID] = len(e.Types)
+	}
 	aw.idx.entries = append(aw.idx.entries, indexEntry{id: e.ID, stored: uint32(len(rec) - RecordHeaderSize), offset: off})
 	return nil
 }
 
 // WriteBlock appends a data block of entry id, whose entry must have been
-// added. data holds rows complete rows; it is copied before WriteBlock
-// returns. Data longer than MaxPayload (a single very large row) is split
-// into a chain of blocks marked as continued, written back to back.
+// added. data holds rows complete COPY text rows; it is copied before
+// WriteBlock returns. Data longer than MaxPayload (a single very large
+// row) is split into a chain of blocks marked as continued, written back
+// to back.
 func (aw *Writer) WriteBlock(id uint32, data []byte, rows uint32) error {
+	return aw.writeBlock(id, data, rows, -1)
+}
+
+// WriteBinaryBlock appends a data block of COPY binary rows: rows whole
+// tuples of the columns of the entry's Types, without the stream's header
+// and trailer. The entry must have been added with Types. A binary block
+// never continues: data is at most MaxPayload bytes (a larger row goes as
+// a text chain, with WriteBlock).
+func (aw *Writer) WriteBinaryBlock(id uint32, data []byte, rows uint32) error {
+	if len(data) > MaxPayload {
+		return fmt.Errorf("format: write binary block of entry %d: %d bytes, over the %d-byte record limit", id, len(data), MaxPayload)
+	}
+	fields, n, err := tuples(data)
+	if err != nil {
+		return fmt.Errorf("format: write binary block of entry %d: %w", id, err)
+	}
+	if n != int(rows) {
+		return fmt.Errorf("format: write binary block of entry %d: %d tuples, not %d rows", id, n, rows)
+	}
+	return aw.writeBlock(id, data, rows, fields)
+}
+
+// writeBlock writes data as WriteBlock does, or as a binary block of
+// tuples of fields fields when fields >= 0.
+func (aw *Writer) writeBlock(id uint32, data []byte, rows uint32, fields int) error {
 	if len(data) == 0 {
 		if rows != 0 {
 			return fmt.Errorf("format: write block of entry %d: %d rows in no bytes", id, rows)
@@ -187,6 +220,9 @@ func (aw *Writer) WriteBlock(id uint32, data []byte, rows uint32) error {
 	for len(data) > 0 {
 		n := min(len(data), MaxPayload)
 		h := recordHeader{kind: RecordData, entry: id}
+		if fields >= 0 {
+			h.flags = flagBinary
+		}
 		if n < len(data) {
 			h.flags = flagContinues
 		} else {
@@ -206,6 +242,9 @@ func (aw *Writer) WriteBlock(id uint32, data []byte, rows uint32) error {
 	if !aw.known[id] {
 		return fmt.Errorf("format: write block: entry %d has not been added", id)
 	}
+	if types, ok := aw.typed[id]; fields >= 0 && (!ok || fields != types) {
+		return fmt.Errorf("format: write binary block: entry %d has %d column types, the tuples %d fields", id, types, fields)
+	}
 	for _, pc := range pieces {
 		rec, h, seq := *pc.rec, pc.h, aw.nextSeq[id]
 		// The sequence is known only now; patch it into the header.
@@ -216,10 +255,7 @@ func (aw *Writer) WriteBlock(id uint32, data []byte, rows uint32) error {
 			return err
 		}
 		aw.nextSeq[id] = seq + 1
-		aw.idx.blocks = append(aw.idx.blocks, Block{
-			Entry: id, Seq: seq, Offset: off, Stored: h.stored, Raw: h.raw, Rows: h.rows,
-			CRC: h.crc, Codec: h.codec, Continues: h.flags&flagContinues != 0,
-		})
+		aw.idx.blocks = append(aw.idx.blocks, h.dataBlock(off))
 	}
 	return nil
 }
