@@ -17,8 +17,18 @@ import (
 // returns the blocks and row counts the sink saw.
 func collect(t *testing.T, input []byte, size int, seed uint64) (blocks [][]byte, rows []uint32) {
 	t.Helper()
+	blocks, rows, gotRows, gotBytes, err := collectForm(t, input, size, seed, false)
+	require.NoError(t, err)
+	assert.Equal(t, int64(len(input)), gotBytes)
+	assert.Equal(t, int64(bytes.Count(input, []byte{'\n'})), gotRows)
+	return blocks, rows
+}
+
+// collectForm is collect for text or, with binary, a COPY binary stream.
+func collectForm(t *testing.T, input []byte, size int, seed uint64, binary bool) (blocks [][]byte, rows []uint32, gotRows, gotBytes int64, err error) {
+	t.Helper()
 	r := rand.New(rand.NewPCG(seed, seed))
-	gotRows, gotBytes, err := chunkStream(t.Context(), size, func(b []byte, n uint32) error {
+	gotRows, gotBytes, err = chunkStream(t.Context(), size, binary, func(b []byte, n uint32) error {
 		blocks = append(blocks, bytes.Clone(b))
 		rows = append(rows, n)
 		return nil
@@ -32,10 +42,7 @@ func collect(t *testing.T, input []byte, size int, seed uint64) (blocks [][]byte
 		}
 		return nil
 	})
-	require.NoError(t, err)
-	assert.Equal(t, int64(len(input)), gotBytes)
-	assert.Equal(t, int64(bytes.Count(input, []byte{'\n'})), gotRows)
-	return blocks, rows
+	return blocks, rows, gotRows, gotBytes, err
 }
 
 func TestChunkStream(t *testing.T) {
@@ -78,7 +85,7 @@ func TestChunkStreamEmpty(t *testing.T) {
 }
 
 func TestChunkStreamIncompleteRow(t *testing.T) {
-	_, _, err := chunkStream(t.Context(), 10, func([]byte, uint32) error { return nil },
+	_, _, err := chunkStream(t.Context(), 10, false, func([]byte, uint32) error { return nil },
 		func(_ context.Context, w io.Writer) error {
 			_, err := w.Write([]byte("a\nb"))
 			return err
@@ -88,7 +95,7 @@ func TestChunkStreamIncompleteRow(t *testing.T) {
 
 func TestChunkStreamSinkError(t *testing.T) {
 	boom := errors.New("boom")
-	_, _, err := chunkStream(t.Context(), 10, func([]byte, uint32) error { return boom },
+	_, _, err := chunkStream(t.Context(), 10, false, func([]byte, uint32) error { return boom },
 		func(ctx context.Context, w io.Writer) error {
 			// An endless source: must be stopped by the sink's failure.
 			for {

@@ -3,6 +3,7 @@ package dump
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -10,34 +11,46 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pgark/pgark/format"
 	"github.com/pgark/pgark/internal/conn"
+	"github.com/pgark/pgark/internal/copybin"
 )
 
 // blockSink receives finished blocks: whole COPY rows, rows of them.
 type blockSink func(data []byte, rows uint32) error
 
 // copyTable streams COPY ... TO STDOUT of t through pc into blocks of about
-// size bytes handed to sink. A second goroutine runs sink, so that the
-// next block fills while the last one is compressed and written; at most
-// three blocks are held. It returns the rows and bytes copied.
-func copyTable(ctx context.Context, pc *pgconn.PgConn, sql string, size int, sink blockSink) (rows, n int64, err error) {
-	return chunkStream(ctx, size, sink, func(ctx context.Context, w io.Writer) error {
+// size bytes handed to sink: text rows, or binary tuples (without the
+// stream's header and trailer) when binary is set, which adds (FORMAT
+// binary) to sql. A second goroutine runs sink, so that the next block
+// fills while the last one is compressed and written; at most three blocks
+// are held. It returns the rows and bytes copied.
+func copyTable(ctx context.Context, pc *pgconn.PgConn, sql string, binary bool, size int, sink blockSink) (rows, n int64, err error) {
+	if binary {
+		sql += " (FORMAT binary)"
+	}
+	return chunkStream(ctx, size, binary, sink, func(ctx context.Context, w io.Writer) error {
 		_, err := pc.CopyTo(ctx, w, sql)
 		return err
 	})
 }
 
-// chunkStream runs source, which writes a stream of COPY text rows to w,
-// and cuts the stream into blocks for sink as copyTable describes.
-func chunkStream(ctx context.Context, size int, sink blockSink, source func(context.Context, io.Writer) error) (rows, n int64, err error) {
+// chunkStream runs source, which writes a stream of COPY text rows to w
+// (or a COPY binary stream when binary is set), and cuts the stream into
+// blocks for sink as copyTable describes.
+func chunkStream(ctx context.Context, size int, binary bool, sink blockSink, source func(context.Context, io.Writer) error) (rows, n int64, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	full := make(chan []byte, 1)
 	free := make(chan []byte, 2)
 	free <- make([]byte, 0, size+size/4)
 	free <- make([]byte, 0, size+size/4)
+	count := func(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
+	if binary {
+		count = countTuples
+	}
 	g.Go(func() error {
 		for b := range full {
-			r := bytes.Count(b, []byte{'\n'})
+			r := count(b)
 			if err := sink(b, uint32(r)); err != nil {
 				return err
 			}
@@ -52,9 +65,16 @@ func chunkStream(ctx context.Context, size int, sink blockSink, source func(cont
 	})
 	g.Go(func() error {
 		c := &chunker{ctx: gctx, size: size, full: full, free: free, buf: make([]byte, 0, size+size/4)}
-		err := source(gctx, c)
+		var w interface {
+			io.Writer
+			flush() error
+		} = c
+		if binary {
+			w = &binChunker{chunker: c}
+		}
+		err := source(gctx, w)
 		if err == nil {
-			err = c.flush()
+			err = w.flush()
 		}
 		close(full)
 		return err
@@ -120,6 +140,175 @@ func (c *chunker) flush() error {
 		return errors.New("COPY output does not end with a complete row")
 	}
 	return c.cut(len(c.buf))
+}
+
+// binChunker is chunker for a COPY binary stream: it checks and drops the
+// stream's header and trailer and cuts a block at the end of the first
+// tuple that reaches size bytes. A tuple that has not ended grows the
+// buffer until it does.
+type binChunker struct {
+	*chunker
+	pos    int  // buf[:pos] is whole tuples
+	header bool // the stream's header is read
+	ended  bool // the trailer is read
+}
+
+// copySignature begins every COPY binary stream.
+const copySignature = "PGCOPY\n\xff\r\n\x00"
+
+func (c *binChunker) Write(p []byte) (int, error) {
+	if c.ended {
+		return 0, errors.New("COPY binary output goes on after its trailer")
+	}
+	c.buf = append(c.buf, p...)
+	if !c.header {
+		// The signature, an int32 of flags and the length of a header
+		// extension, then the extension.
+		if len(c.buf) < len(copySignature)+8 {
+			return len(p), nil
+		}
+		if string(c.buf[:len(copySignature)]) != copySignature {
+			return 0, errors.New("COPY binary output does not begin with its signature")
+		}
+		if flags := binary.BigEndian.Uint32(c.buf[len(copySignature):]); flags != 0 {
+			return 0, fmt.Errorf("COPY binary output has flags %#x", flags)
+		}
+		ext := int64(binary.BigEndian.Uint32(c.buf[len(copySignature)+4:]))
+		n := int64(len(copySignature)+8) + ext
+		if int64(len(c.buf)) < n {
+			return len(p), nil
+		}
+		c.buf = c.buf[:copy(c.buf, c.buf[n:])]
+		c.header = true
+	}
+	for {
+		end, err := nextTuple(c.buf[c.pos:])
+		if err != nil {
+			return 0, err
+		}
+		if end < 0 { // the trailer
+			if c.pos+2 != len(c.buf) {
+				return 0, errors.New("COPY binary output goes on after its trailer")
+			}
+			c.buf, c.ended = c.buf[:c.pos], true
+			break
+		}
+		if end == 0 {
+			break
+		}
+		if c.pos += end; c.pos >= c.size {
+			if err := c.cut(c.pos); err != nil {
+				return 0, err
+			}
+			c.pos = 0
+		}
+	}
+	return len(p), nil
+}
+
+// flush hands off what is left at the end of the stream, after its trailer.
+func (c *binChunker) flush() error {
+	if !c.ended {
+		return errors.New("COPY binary output ends without its trailer")
+	}
+	if len(c.buf) == 0 {
+		return nil
+	}
+	return c.cut(len(c.buf))
+}
+
+// nextTuple returns the length of the tuple p begins with, 0 if p does not
+// hold all of it yet, -1 if p begins with the stream's trailer.
+func nextTuple(p []byte) (int, error) {
+	if len(p) < 2 {
+		return 0, nil
+	}
+	nf := int(int16(binary.BigEndian.Uint16(p)))
+	if nf == -1 {
+		return -1, nil
+	}
+	if nf < 0 {
+		return 0, fmt.Errorf("COPY binary output has a tuple of %d fields", nf)
+	}
+	q := 2
+	for range nf {
+		if len(p)-q < 4 {
+			return 0, nil
+		}
+		n := int(int32(binary.BigEndian.Uint32(p[q:])))
+		if n < -1 {
+			return 0, fmt.Errorf("COPY binary output has a field of length %d", n)
+		}
+		if q += 4 + max(n, 0); q > len(p) {
+			return 0, nil
+		}
+	}
+	return q, nil
+}
+
+// binarySink writes blocks of binary tuples of entry id, whose columns
+// have these types, to aw as binary blocks. A block larger than a record
+// (its last tuple is) goes as binary blocks of the tuples that fit and, for
+// a tuple larger than a record, a text chain of that row: binary blocks
+// never continue.
+func binarySink(aw *format.Writer, id uint32, types []uint32) blockSink {
+	var dec *copybin.Decoder
+	return func(b []byte, rows uint32) error {
+		if len(b) <= format.MaxPayload {
+			return aw.WriteBinaryBlock(id, b, rows)
+		}
+		for len(b) > 0 {
+			end, n := 0, uint32(0)
+			for end < len(b) {
+				k, _ := nextTuple(b[end:])
+				if k <= 0 || end+k > format.MaxPayload {
+					break
+				}
+				end += k
+				n++
+			}
+			if n > 0 {
+				if err := aw.WriteBinaryBlock(id, b[:end], n); err != nil {
+					return err
+				}
+				b = b[end:]
+				continue
+			}
+			k, _ := nextTuple(b)
+			if k <= 0 {
+				return errors.New("COPY binary block does not end with a whole tuple")
+			}
+			if dec == nil {
+				var err error
+				if dec, err = copybin.NewDecoder(types); err != nil {
+					return err
+				}
+			}
+			text, err := dec.AppendRows(nil, b[:k])
+			if err != nil {
+				return fmt.Errorf("turn a row of %d bytes into text: %w", k, err)
+			}
+			if err := aw.WriteBlock(id, text, 1); err != nil {
+				return err
+			}
+			b = b[k:]
+		}
+		return nil
+	}
+}
+
+// countTuples counts the whole tuples of p, which binChunker cut.
+func countTuples(p []byte) int {
+	rows := 0
+	for len(p) > 0 {
+		n, _ := nextTuple(p)
+		if n <= 0 {
+			break
+		}
+		p = p[n:]
+		rows++
+	}
+	return rows
 }
 
 // errCopy wraps a COPY failure with the table.

@@ -81,6 +81,13 @@ type Options struct {
 	// snapshot that no serializable transaction can invalidate.
 	SerializableDeferrable bool
 
+	// TextCopy (--text-copy) stores every table's rows as COPY text, as
+	// pgark did before binary blocks and as its older versions read.
+	// Otherwise a table whose columns all have built-in types that
+	// copybin converts is copied as COPY binary, which the server writes
+	// at a fraction of the CPU (format/SPEC.md, "Data record").
+	TextCopy bool
+
 	// ToolVersion is recorded in the archive's info.
 	ToolVersion string
 	// BlockSize is the raw size data blocks aim at; 0 means DefaultBlockSize.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pgark/pgark/format"
+	"github.com/pgark/pgark/internal/copybin"
 	"github.com/pgark/pgark/schema"
 )
 
@@ -18,6 +19,9 @@ type table struct {
 	copyTo   string // COPY ... TO STDOUT
 	pages    int64
 	lo       bool // the contents of large objects: there is no table to lock
+	// types are the column types when the rows go as COPY binary (see
+	// binaryTypes), else nil.
+	types []uint32
 
 	// For splitting (see split): the columns and row filter, and which
 	// part of the table this is ("" for a whole table).
@@ -116,6 +120,10 @@ func makePlan(objs []*schema.Object, o *Options) (*plan, error) {
 				return nil, err
 			}
 			e.Copy = copyStatement(t.relation, obj.Data.Columns, "FROM stdin;")
+			if !o.TextCopy {
+				t.types = binaryTypes(obj.Data)
+				e.Types = t.types
+			}
 			p.tables = append(p.tables, t)
 		}
 		if obj.Kind == schema.KindBlobs {
@@ -156,6 +164,23 @@ func tableOf(obj *schema.Object) (table, error) {
 		columns:  obj.Data.Columns,
 		where:    obj.Data.Where,
 	}, nil
+}
+
+// binaryTypes returns the column types of d when its rows can go as COPY
+// binary: it has columns, one type for each, and copybin converts every
+// type (built-in types, whose binary forms PostgreSQL 13 to 18 share, so
+// that a restore can send them as they are or turn them into text).
+// Otherwise it returns nil and the rows go as text.
+func binaryTypes(d *schema.TableData) []uint32 {
+	if len(d.Columns) == 0 || len(d.Types) != len(d.Columns) {
+		return nil
+	}
+	for _, t := range d.Types {
+		if !copybin.Supported(t) {
+			return nil
+		}
+	}
+	return d.Types
 }
 
 // minSplitPages is the smallest part split makes: 32 MiB of heap in 8 kB

@@ -389,9 +389,11 @@ func (d *dumper) copyAll(ctx context.Context, pc *pgconn.PgConn, worker int, tab
 			}
 		}
 		d.progress(Event{Kind: EventTableStart, Table: t.relation, Part: t.part, Worker: worker})
-		rows, n, err := copyTable(ctx, pc, t.copyTo, d.blockSize, func(b []byte, rows uint32) error {
-			return aw.WriteBlock(t.entry, b, rows)
-		})
+		sink := func(b []byte, rows uint32) error { return aw.WriteBlock(t.entry, b, rows) }
+		if t.types != nil {
+			sink = binarySink(aw, t.entry, t.types)
+		}
+		rows, n, err := copyTable(ctx, pc, t.copyTo, t.types != nil, d.blockSize, sink)
 		if err != nil {
 			return errCopy(t.relation, err)
 		}

@@ -158,15 +158,25 @@ func TestBinaryBlockDamage(t *testing.T) {
 		h     recordHeader
 		want  string
 	}{
-		"no types":  {plain, recordHeader{entry: 1, flags: flagBinary, rows: 50}, "binary block of an entry without column types"},
-		"rows":      {binaryEntry(1), recordHeader{entry: 1, flags: flagBinary, rows: 49}, "50 tuples, header says 49 rows"},
+		"no types":   {plain, recordHeader{entry: 1, flags: flagBinary, rows: 50}, "binary block of an entry without column types"},
+		"rows":       {binaryEntry(1), recordHeader{entry: 1, flags: flagBinary, rows: 49}, "50 tuples, header says 49 rows"},
+		"in a chain": {binaryEntry(1), recordHeader{entry: 1, flags: flagBinary, rows: 50}, "continued block is "},
 	} {
 		for _, codec := range []Codec{CodecNone, CodecZstd} {
 			var out bytes.Buffer
 			w, err := NewWriter(&out, testInfo(), WriterOptions{Codec: codec})
 			require.NoError(t, err)
 			require.NoError(t, w.AddEntry(tc.entry))
+			if name == "in a chain" {
+				writeRaw(t, w, recordHeader{entry: 1, flags: flagContinues}, []byte("1\tab"))
+			}
 			writeRaw(t, w, tc.h, rows)
+			if name == "in a chain" {
+				// The writer's own check of its index refuses it.
+				require.ErrorContains(t, w.Close(), tc.want+"followed by a binary block")
+				require.ErrorContains(t, scanAll(out.Bytes()), "continued block is not followed by the next block of its entry")
+				continue
+			}
 			require.NoError(t, w.Close())
 			b := out.Bytes()
 			err = openAndVerify(b)

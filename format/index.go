@@ -144,6 +144,9 @@ func (x *index) checkLayout(infoEnd, indexOffset int64) error {
 		if prev != nil && prev.Continues && prev.Entry != b.Entry {
 			return &CorruptError{Offset: prev.Offset, Record: RecordData, Entry: prev.Entry, Seq: prev.Seq, Reason: "continued block is followed by a block of another entry"}
 		}
+		if prev != nil && prev.Continues && b.Binary {
+			return &CorruptError{Offset: prev.Offset, Record: RecordData, Entry: prev.Entry, Seq: prev.Seq, Reason: "continued block is followed by a binary block"}
+		}
 		nextSeq[b.Entry]++
 		pos = b.End()
 		prev = b

@@ -132,7 +132,7 @@ func (s *Scanner) next() error {
 	bad := func(format string, args ...any) error {
 		return &CorruptError{Offset: off, Record: h.kind, Entry: h.entry, Seq: h.seq, Reason: fmt.Sprintf(format, args...)}
 	}
-	if s.prev != nil && s.prev.Continues && (h.kind != RecordData || h.entry != s.prev.Entry) {
+	if s.prev != nil && s.prev.Continues && (h.kind != RecordData || h.entry != s.prev.Entry || h.flags&flagBinary != 0) {
 		return &CorruptError{Offset: s.prev.Offset, Record: RecordData, Entry: s.prev.Entry, Seq: s.prev.Seq, Reason: "continued block is not followed by the next block of its entry"}
 	}
 	inIndex := s.indexAt != 0

@@ -3,6 +3,7 @@ package restore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,29 +87,61 @@ func allSupported(types []uint32) bool {
 	return true
 }
 
-// converters are one goroutine's copybin converters, by entry id: a
-// converter is not safe for concurrent use.
-type converters map[uint32]*copybin.Converter
+// takes says whether the binary tuples of entry e go into t as they are:
+// t's columns have the entry's types.
+func (t *binaryTable) takes(e *format.Entry) bool {
+	return t != nil && slices.Equal(t.types, e.Types)
+}
+
+// codecs are one goroutine's copybin converters and decoders, by entry
+// id: neither is safe for concurrent use.
+type codecs struct {
+	conv map[uint32]*copybin.Converter
+	dec  map[uint32]*copybin.Decoder
+}
+
+func newCodecs() codecs {
+	return codecs{conv: map[uint32]*copybin.Converter{}, dec: map[uint32]*copybin.Decoder{}}
+}
 
 // rows appends to dst the COPY binary rows of text, a block of whole rows
 // of entry id, whose table is t, and says whether it could: t is nil (the
 // table goes as text), or a value is not in a form copybin converts
 // exactly (the block then goes as text).
-func (c converters) rows(dst []byte, id uint32, t *binaryTable, text []byte) ([]byte, bool) {
+func (c codecs) rows(dst []byte, id uint32, t *binaryTable, text []byte) ([]byte, bool) {
 	if t == nil {
 		return dst, false
 	}
-	conv := c[id]
+	conv := c.conv[id]
 	if conv == nil {
 		var err error
 		if conv, err = copybin.New(t.types); err != nil {
 			return dst, false // binaryTables checked the types
 		}
-		c[id] = conv
+		c.conv[id] = conv
 	}
 	out, err := conv.AppendRows(dst, text)
 	if err != nil {
 		return out, false
 	}
 	return out, true
+}
+
+// text appends to dst the COPY text rows of bin, a binary block of entry
+// e: for a script, --text-copy, or a table whose columns have other types
+// than the archive's.
+func (c codecs) text(dst []byte, e *format.Entry, bin []byte) ([]byte, error) {
+	dec := c.dec[e.ID]
+	if dec == nil {
+		var err error
+		if dec, err = copybin.NewDecoder(e.Types); err != nil {
+			return dst, fmt.Errorf("turn binary rows into text: %w", err)
+		}
+		c.dec[e.ID] = dec
+	}
+	out, err := dec.AppendRows(dst, bin)
+	if err != nil {
+		return out, fmt.Errorf("turn binary rows into text: %w", err)
+	}
+	return out, nil
 }

@@ -48,7 +48,7 @@ func TestBinaryTables(t *testing.T) {
 	assert.Equal(t, []uint32{20, 25}, bt.types)
 	assert.Equal(t, `COPY "S p"."T ""q""" ("id", "a b") FROM stdin WITH (FORMAT binary);`, bt.copySQL)
 
-	conv := converters{}
+	conv := newCodecs()
 	text := []byte("1\ttab\\there\n2\t\\N\n")
 	rows, ok := conv.rows(copybin.Header(nil), 1, bt, text)
 	require.True(t, ok)
@@ -60,4 +60,34 @@ func TestBinaryTables(t *testing.T) {
 	assert.False(t, ok, "a value not in canonical form goes as text")
 	_, ok = conv.rows(nil, 4, got[4], text)
 	assert.False(t, ok, "a table not found binary goes as text")
+}
+
+// TestCodecsText: binary tuples go as they are only into columns of the
+// entry's types; otherwise they turn into the text rows a text COPY of the
+// same values would have; tuples that do not decode are an error.
+func TestCodecsText(t *testing.T) {
+	e := &format.Entry{ID: 7, Kind: kindTableData, Copy: `COPY "t" ("id", "v") FROM stdin;`, Types: []uint32{20, 25}}
+	assert.True(t, (&binaryTable{types: []uint32{20, 25}}).takes(e))
+	assert.False(t, (&binaryTable{types: []uint32{23, 25}}).takes(e), "another type")
+	assert.False(t, (*binaryTable)(nil).takes(e), "no binary table: a script, --text-copy")
+
+	var bin []byte
+	for _, row := range [][2][]byte{{{0, 0, 0, 0, 0, 0, 0, 1}, []byte("tab\there")}, {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfe}, nil}} {
+		bin = append(bin, 0, 2, 0, 0, 0, 8)
+		bin = append(bin, row[0]...)
+		if row[1] == nil {
+			bin = append(bin, 0xff, 0xff, 0xff, 0xff)
+			continue
+		}
+		bin = append(bin, 0, 0, 0, byte(len(row[1])))
+		bin = append(bin, row[1]...)
+	}
+	c := newCodecs()
+	text, err := c.text([]byte("x"), e, bin)
+	require.NoError(t, err)
+	assert.Equal(t, "x1\ttab\\there\n-2\t\\N\n", string(text))
+	_, err = c.text(nil, e, bin[:len(bin)-1])
+	require.ErrorContains(t, err, "turn binary rows into text")
+	_, err = c.text(nil, &format.Entry{ID: 8, Types: []uint32{1186}}, bin)
+	require.ErrorContains(t, err, "not supported")
 }

@@ -88,7 +88,7 @@ func (r *runner) parallel(ctx context.Context, ar *format.Reader, w work) error 
 			// for the client.
 			staged = make(chan *stagedUnit, 1)
 			ra = &readAhead{budget: semaphore.NewWeighted(readAheadBytes), bufs: make(chan []byte, readAheadBufs),
-				binary: r.binary, conv: converters{}}
+				binary: r.binary, conv: newCodecs()}
 			wg.Go(func() { ra.stage(ctx, ar, wk.units, staged) })
 		}
 		wg.Go(func() {

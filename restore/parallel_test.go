@@ -293,7 +293,7 @@ func TestRunReader(t *testing.T) {
 	units <- unit(b, 5, 1<<20, "b5\n")
 	close(units)
 
-	rr := &runReader{ctx: context.Background(), units: units, conv: converters{}}
+	rr := &runReader{ctx: context.Background(), units: units, conv: newCodecs()}
 	r := &runner{}
 	var got []string
 	su := unit(a, 0, 1<<20, "a0\n")
@@ -320,7 +320,7 @@ func TestRunReader(t *testing.T) {
 	// A COPY waits runWait for the next block, no longer: the stream may
 	// be busy with a statement on the main session.
 	idle := make(chan streamUnit)
-	rr = &runReader{ctx: context.Background(), units: idle, conv: converters{}}
+	rr = &runReader{ctx: context.Background(), units: idle, conv: newCodecs()}
 	rr.start(r, unit(a, 0, 1<<20, "a0\n"))
 	data, err := io.ReadAll(rr)
 	require.NoError(t, err)

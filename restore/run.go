@@ -1104,7 +1104,7 @@ type readAhead struct {
 	budget *semaphore.Weighted
 	bufs   chan []byte // free buffers of at most 2 MiB, kept across GCs
 	binary map[uint32]*binaryTable
-	conv   converters
+	conv   codecs
 }
 
 // stagedUnit is a unit whose blocks are read ahead. blocks delivers them in
@@ -1154,8 +1154,17 @@ func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan 
 			}
 			data, err := ar.ReadBlock(b, ra.buf())
 			blk := stagedBlock{b: b, data: data, weight: w, err: err}
-			// A chain's blocks hold parts of one row: text only.
-			if err == nil && bt != nil && !inChain(u.Blocks, k) {
+			// A chain's blocks hold parts of one row: text only. A binary
+			// block goes as it is where its table takes it, else as text.
+			switch {
+			case err != nil || inChain(u.Blocks, k):
+			case b.Binary && bt.takes(u.Entry):
+				blk.bin = bt
+			case b.Binary:
+				text, err := ra.conv.text(ra.buf(), u.Entry, data)
+				ra.putBuf(data)
+				blk.data, blk.err = text, err
+			case bt != nil:
 				if bin, ok := ra.conv.rows(ra.buf(), u.Entry.ID, bt, data); ok {
 					ra.putBuf(data)
 					blk.data, blk.bin = bin, bt

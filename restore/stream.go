@@ -29,6 +29,9 @@ type streamUnit struct {
 	data []byte
 	more chan chunk
 	bin  *binaryTable
+	err  error // the block's binary rows do not turn into text (prepare)
+	// prepared says prepare has run: data is in its final form.
+	prepared bool
 }
 
 // chunk is a block of a chain after the first, or the error that broke the
@@ -90,7 +93,7 @@ func (c *chainReader) Read(p []byte) (int, error) {
 type runReader struct {
 	ctx     context.Context
 	units   <-chan streamUnit
-	conv    converters
+	conv    codecs
 	pending *streamUnit // received, not part of the run being sent
 	closed  bool        // units is closed
 
@@ -100,6 +103,7 @@ type runReader struct {
 	raw    int64
 	buf    []byte // what is left to send of the current block
 	frame  []byte // header or trailer bytes to send first
+	err    error  // the run's block cannot be sent (streamUnit.err)
 	ended  bool
 	r      *runner
 }
@@ -124,23 +128,36 @@ func (rr *runReader) nextUnit() (streamUnit, bool) {
 	return su, ok
 }
 
-// prepare turns a block's rows into COPY binary where its table takes it
-// and copybin can; su.bin is then the table, else nil.
+// prepare puts a block's rows in the form they are sent in: binary rows go
+// as they are where their table takes them, else as text; text rows go as
+// COPY binary where their table takes it and copybin can. su.bin is then
+// the table, else nil. A unit is prepared once: a unit that does not go
+// on in a run is prepared when it is kept for the next one.
 func (rr *runReader) prepare(su *streamUnit) {
-	if su.bin == nil {
+	if su.prepared {
 		return
 	}
-	if bin, ok := rr.conv.rows(nil, su.u.Entry.ID, su.bin, su.data); ok {
-		su.data = bin
-	} else {
+	su.prepared = true
+	e := su.u.Entry
+	switch {
+	case su.u.Blocks[0].Binary && su.bin.takes(e):
+	case su.u.Blocks[0].Binary:
+		su.data, su.err = rr.conv.text(nil, e, su.data)
 		su.bin = nil
+	case su.bin == nil:
+	default:
+		if bin, ok := rr.conv.rows(nil, e.ID, su.bin, su.data); ok {
+			su.data = bin
+		} else {
+			su.bin = nil
+		}
 	}
 }
 
 // start begins a run with su, a unit of one block.
 func (rr *runReader) start(r *runner, su streamUnit) {
 	rr.prepare(&su)
-	rr.r, rr.e, rr.bin, rr.ended = r, su.u.Entry, su.bin, false
+	rr.r, rr.e, rr.bin, rr.err, rr.ended = r, su.u.Entry, su.bin, su.err, false
 	rr.blocks, rr.raw, rr.buf, rr.frame = su.u.Blocks, su.u.raw(), su.data, nil
 	if rr.bin != nil {
 		rr.frame = copybin.Header(nil)
@@ -148,6 +165,9 @@ func (rr *runReader) start(r *runner, su streamUnit) {
 }
 
 func (rr *runReader) Read(p []byte) (int, error) {
+	if rr.err != nil {
+		return 0, rr.err
+	}
 	for {
 		if len(rr.frame) > 0 {
 			n := copy(p, rr.frame)
@@ -178,7 +198,7 @@ func (rr *runReader) Read(p []byte) (int, error) {
 		}
 		if ok && su.more == nil && su.u.Entry.ID == rr.e.ID && rr.raw+su.u.raw() <= maxRunBytes {
 			rr.prepare(&su)
-			if su.bin == rr.bin {
+			if su.bin == rr.bin && su.err == nil {
 				rr.blocks = append(rr.blocks, su.u.Blocks[0])
 				rr.raw += su.u.raw()
 				rr.buf = su.data
@@ -292,7 +312,7 @@ func (r *runner) runStream(ctx context.Context, sc *format.Scanner) (bool, error
 	var wg sync.WaitGroup
 	for _, s := range r.workers {
 		wg.Go(func() {
-			rr := &runReader{ctx: ctx, units: units, conv: converters{}}
+			rr := &runReader{ctx: ctx, units: units, conv: newCodecs()}
 			for {
 				su, ok := rr.nextUnit()
 				if !ok {

@@ -344,6 +344,9 @@ type TableData struct {
 	// Columns are the quoted names of the columns COPY reads and writes, in
 	// order: every column but generated and dropped ones.
 	Columns []string
+	// Types are the type OIDs (atttypid) of Columns, in the same order:
+	// what decides whether the rows can go as COPY binary.
+	Types []uint32
 	// Where, if set, is a condition on the rows (an SQL boolean
 	// expression): only the rows for which it is true are dumped.
 	Where string

@@ -35,6 +35,7 @@ type dumpOptions struct {
 	noPrivileges           bool
 	noComments             bool
 	noTablespaces          bool
+	textCopy               bool
 	lockWaitTimeout        string
 	snapshot               string
 	serializableDeferrable bool
@@ -158,6 +159,7 @@ func newDumpCmd() *cobra.Command {
 	fs.BoolVar(&o.noPrivileges, "no-acl", false, "same as --no-privileges")
 	fs.BoolVar(&o.noComments, "no-comments", false, "do not dump comments")
 	fs.BoolVar(&o.noTablespaces, "no-tablespaces", false, "do not dump tablespace assignments")
+	fs.BoolVar(&o.textCopy, "text-copy", false, "store table data as COPY text, never as COPY binary (for pgark before 2026-11-24)")
 	fs.StringVar(&o.lockWaitTimeout, "lock-wait-timeout", "", "fail after waiting TIMEOUT for a table lock")
 	fs.StringVar(&o.snapshot, "snapshot", "", "use given snapshot for the dump")
 	fs.BoolVar(&o.serializableDeferrable, "serializable-deferrable", false, "wait until the dump can run without anomalies")
@@ -230,6 +232,7 @@ func (o *dumpOptions) engineOptions() (dump.Options, error) {
 		NoPrivileges:           o.noPrivileges,
 		NoComments:             o.noComments,
 		NoTablespaces:          o.noTablespaces,
+		TextCopy:               o.textCopy,
 		LockWaitTimeout:        o.lockWaitTimeout,
 		Snapshot:               o.snapshot,
 		SerializableDeferrable: o.serializableDeferrable,

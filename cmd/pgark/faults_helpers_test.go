@@ -281,10 +281,33 @@ func describeEntry(e format.Entry) string {
 	return e.Schema + "." + e.Name
 }
 
-// blockIDs returns the first column of every row of a block as integers.
+// blockIDs returns the first column of every row of a block as integers
+// (an int4 or int8 in a binary block).
 func (l *archiveLayout) blockIDs(t *testing.T, b format.Block) []int64 {
 	t.Helper()
 	var ids []int64
+	if b.Binary {
+		for p := l.data[b.Entry][b.Seq]; len(p) > 0; {
+			nf := int(binary.BigEndian.Uint16(p))
+			p = p[2:]
+			for f := range nf {
+				n := int(int32(binary.BigEndian.Uint32(p)))
+				p = p[4:]
+				if f == 0 {
+					switch n {
+					case 4:
+						ids = append(ids, int64(int32(binary.BigEndian.Uint32(p))))
+					case 8:
+						ids = append(ids, int64(binary.BigEndian.Uint64(p)))
+					default:
+						require.Fail(t, "binary id of length", "%d", n)
+					}
+				}
+				p = p[max(n, 0):]
+			}
+		}
+		return ids
+	}
 	for line := range strings.Lines(string(l.data[b.Entry][b.Seq])) {
 		id, _, _ := strings.Cut(line, "\t")
 		n, err := strconv.ParseInt(id, 10, 64)

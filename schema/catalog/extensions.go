@@ -82,6 +82,9 @@ func loadExtensionConfigData(ctx context.Context, q Querier, exts map[uint32]*sc
 			COALESCE(x.extcondition[i.ord], ''), c.relpages::int8, c.reltuples::float8,
 			ARRAY(SELECT pg_catalog.quote_ident(a.attname) FROM pg_catalog.pg_attribute a
 				WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+				ORDER BY a.attnum),
+			ARRAY(SELECT a.atttypid FROM pg_catalog.pg_attribute a
+				WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
 				ORDER BY a.attnum)
 		FROM pg_catalog.pg_extension x,
 			LATERAL pg_catalog.unnest(x.extconfig) WITH ORDINALITY AS i(rel, ord)
@@ -98,8 +101,9 @@ func loadExtensionConfigData(ctx context.Context, q Querier, exts map[uint32]*sc
 		pages                  int64
 		tuples                 float64
 		cols                   []string
+		types                  []uint32
 	)
-	_, err = pgx.ForEachRow(rows, []any{&ext, &rel, &nsp, &name, &owner, &cond, &pages, &tuples, &cols}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&ext, &rel, &nsp, &name, &owner, &cond, &pages, &tuples, &cols, &types}, func() error {
 		x := exts[ext]
 		if x == nil {
 			return nil // a built-in extension's
@@ -112,7 +116,7 @@ func loadExtensionConfigData(ctx context.Context, q Querier, exts map[uint32]*sc
 			Name:   name,
 			Owner:  owner,
 			Data: &schema.TableData{
-				Table: ref, Relation: schema.Qualified(nsp, name), Columns: cols,
+				Table: ref, Relation: schema.Qualified(nsp, name), Columns: cols, Types: types,
 				Where: configCondition(cond), Pages: pages, Tuples: tuples,
 			},
 			Deps: []schema.Ref{x.Ref},

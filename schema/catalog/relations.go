@@ -440,7 +440,8 @@ func (r *relReader) columns(ctx context.Context) error {
 			EXISTS (SELECT 1 FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_depend o
 					ON o.classid = 1259 AND o.objid = d.refobjid AND o.refclassid = 1259
 					AND o.refobjid = a.attrelid AND o.deptype = 'a'
-				WHERE d.classid = 2604 AND d.objid = ad.oid AND d.refclassid = 1259)
+				WHERE d.classid = 2604 AND d.objid = ad.oid AND d.refclassid = 1259),
+			a.atttypid
 		FROM pg_catalog.pg_attribute a
 		JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -454,7 +455,7 @@ func (r *relReader) columns(ctx context.Context) error {
 		return fmt.Errorf("catalog: read columns: %w", err)
 	}
 	var (
-		rel, defOID                            uint32
+		rel, defOID, typOID                    uint32
 		name, typ, collNsp, coll               string
 		notNull, local                         bool
 		identity, generated, def, storage, cmp string
@@ -463,7 +464,7 @@ func (r *relReader) columns(ctx context.Context) error {
 		ownSeq                                 bool
 	)
 	_, err = pgx.ForEachRow(rows, []any{&rel, &name, &typ, &collNsp, &coll, &notNull, &local, &identity, &generated,
-		&defOID, &def, &storage, &stats, &opts, &cmp, &ownSeq}, func() error {
+		&defOID, &def, &storage, &stats, &opts, &cmp, &ownSeq, &typOID}, func() error {
 		t := r.tables[rel]
 		if t == nil {
 			return nil
@@ -483,6 +484,7 @@ func (r *relReader) columns(ctx context.Context) error {
 		t.def.Columns = append(t.def.Columns, c)
 		if c.Generated == 0 && t.data != nil {
 			t.data.Columns = append(t.data.Columns, schema.Ident(name))
+			t.data.Types = append(t.data.Types, typOID)
 		}
 		if def != "" && c.Generated == 0 {
 			p := t.def.DefaultPart(schema.Ref{Class: schema.ClassPgAttrdef, OID: defOID}, t.ref, c)
