@@ -38,6 +38,7 @@ type dumpallOptions struct {
 	noComments       bool
 	noSecurityLabels bool
 	noTablespaces    bool
+	textCopy         bool
 	lockWaitTimeout  string
 	verbose          bool
 
@@ -99,6 +100,7 @@ func newDumpallCmd() *cobra.Command {
 	fs.BoolVar(&o.noComments, "no-comments", false, "do not dump comments")
 	fs.BoolVar(&o.noSecurityLabels, "no-security-labels", false, "do not dump security labels")
 	fs.BoolVar(&o.noTablespaces, "no-tablespaces", false, "do not dump tablespaces nor tablespace assignments")
+	fs.BoolVar(&o.textCopy, "text-copy", false, "store table data as COPY text, never as COPY binary (for pgark before 2026-11-24)")
 	fs.StringVar(&o.lockWaitTimeout, "lock-wait-timeout", "", "fail after waiting TIMEOUT for a table lock")
 	fs.BoolVarP(&o.verbose, "verbose", "v", false, "verbose mode: progress messages on stderr")
 	_ = fs.MarkHidden("no-acl")
@@ -143,6 +145,7 @@ func (o *dumpallOptions) engineOptions() (dump.AllOptions, error) {
 			NoPrivileges:    o.noPrivileges,
 			NoComments:      o.noComments,
 			NoTablespaces:   o.noTablespaces,
+			TextCopy:        o.textCopy,
 			LockWaitTimeout: o.lockWaitTimeout,
 			ToolVersion:     version,
 			Load:            loadCatalog(catalog.Options{NoSecurityLabels: o.noSecurityLabels}),
