@@ -407,7 +407,8 @@ func appendTimestampText(dst []byte, t int64, withTZ bool) ([]byte, error) {
 }
 
 // appendNumericText writes numeric_send's form (see appendNumeric) as
-// numeric_out does. Infinities are refused, as appendNumeric refuses them.
+// numeric_out does, infinities too (PostgreSQL 14 and later send them;
+// the Converter never makes them, so that its output loads on 13).
 func appendNumericText(dst, v []byte) ([]byte, error) {
 	if len(v) < 8 {
 		return dst, errValue
@@ -416,11 +417,11 @@ func appendNumericText(dst, v []byte) ([]byte, error) {
 	weight := int(int16(binary.BigEndian.Uint16(v[2:])))
 	sign := binary.BigEndian.Uint16(v[4:])
 	dscale := int(binary.BigEndian.Uint16(v[6:]))
-	if sign == numericNaN {
+	if special, ok := numericSpecials[sign]; ok {
 		if len(v) != 8 {
 			return dst, errValue
 		}
-		return append(dst, "NaN"...), nil
+		return append(dst, special...), nil
 	}
 	if (sign != numericPos && sign != numericNeg) || ndigits < 0 || len(v) != 8+2*ndigits || dscale > 0x3fff {
 		return dst, errValue
@@ -460,6 +461,9 @@ func appendNumericText(dst, v []byte) ([]byte, error) {
 	}
 	return dst, nil
 }
+
+// numericSpecials are the numeric values without digits, by sign word.
+var numericSpecials = map[uint16]string{numericNaN: "NaN", numericPInf: "Infinity", numericNInf: "-Infinity"}
 
 // appendInetText writes inet_send's form (see appendInet) as network_out
 // does.

@@ -286,6 +286,9 @@ func TestLiveDecode(t *testing.T) {
 		for _, sql := range liveEdges {
 			c.Exec(t, "cb", "SET TimeZone = 'UTC'; "+sql)
 		}
+		if c.Major() >= 14 { // numeric infinities: the Decoder writes them, the Converter refuses them
+			c.Exec(t, "cb", `INSERT INTO src (id, n) VALUES (83, 'Infinity'), (84, '-Infinity')`)
+		}
 		c.Exec(t, "cb", "SET TimeZone = 'UTC'; "+liveRandom)
 		conn, err := c.Connect(ctx, "cb")
 		if err != nil {

@@ -12,6 +12,9 @@ const (
 	numericPos = 0x0000
 	numericNeg = 0x4000
 	numericNaN = 0xC000
+	// PostgreSQL 14 and later: infinities.
+	numericPInf = 0xD000
+	numericNInf = 0xF000
 )
 
 // appendNumeric: numeric_out writes NaN, or an optional "-", the integer
