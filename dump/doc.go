@@ -26,6 +26,15 @@
 // longer than a block becomes one block of its own, which the format
 // writer chains. Blocks of different tables interleave in the archive.
 //
+// A table whose columns all have built-in types that internal/copybin
+// converts is copied as COPY binary (unless Options.TextCopy): the server
+// writes integers, timestamps, numerics and uuids in binary at a fraction
+// of the CPU of their text, and the blocks hold whole binary tuples. Its
+// entry carries the column types, so that a restore can send the tuples as
+// they are or turn them into text (format/SPEC.md, "Data record"). A
+// binary block never continues: a tuple larger than a record is turned
+// into text here and written as a text chain.
+//
 // # Large objects
 //
 // Large objects come from the catalog in groups of up to a thousand of one

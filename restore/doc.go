@@ -1,7 +1,8 @@
 // Package restore loads a pgark archive into a database, or writes it out
 // as a psql script, the way pg_restore does. It works from the archive's
 // table of contents (format.Entry: kind, section, SQL, owner, deps) and
-// COPY text blocks; it knows nothing of how the dump made them.
+// its blocks of COPY rows, text or binary; it knows nothing of how the
+// dump made them.
 //
 // # Plan
 //
@@ -67,6 +68,19 @@
 // memory stays one block per worker. Scripts hold the same statements.
 // With -c, lo_unlink drops them (--if-exists: only those that exist, as
 // pg_restore writes it); --disable-triggers leaves BLOBS alone.
+//
+// # COPY binary
+//
+// Into a database (not with --text-copy), a table whose columns on the
+// target are exactly those its COPY names, all of built-in types that
+// internal/copybin knows, takes COPY binary (binaryTables, one catalog
+// query). A binary block of the archive goes into it as it is when the
+// target's column types are the entry's Types; any other binary block
+// (a script, --text-copy, columns of other types) is turned into the
+// text COPY would have written (codecs.text), which the server reads into
+// whatever the target's types are. A text block goes as COPY binary where
+// copybin converts it exactly (codecs.rows), else as text. The conversions
+// run while a worker reads ahead, so they cost the server nothing.
 //
 // # Errors
 //
