@@ -140,7 +140,7 @@ const (
 	// EventTableStart: a worker begins to copy Event.Table.
 	EventTableStart
 	// EventTableDone: Event.Table is copied: Event.Rows rows, Event.Bytes
-	// bytes of COPY text.
+	// bytes of COPY data (text, or binary tuples).
 	EventTableDone
 	// EventDone: the archive is complete; Rows and Bytes are the totals.
 	EventDone
