@@ -16,6 +16,13 @@ import (
 	"github.com/pgark/pgark/internal/copybin"
 )
 
+// piece is a block cut from a COPY stream, with its rows; -1 for text,
+// whose rows the sink's goroutine counts.
+type piece struct {
+	data []byte
+	rows int
+}
+
 // blockSink receives finished blocks: whole COPY rows, rows of them.
 type blockSink func(data []byte, rows uint32) error
 
@@ -40,17 +47,16 @@ func copyTable(ctx context.Context, pc *pgconn.PgConn, sql string, binary bool, 
 // blocks for sink as copyTable describes.
 func chunkStream(ctx context.Context, size int, binary bool, sink blockSink, source func(context.Context, io.Writer) error) (rows, n int64, err error) {
 	g, gctx := errgroup.WithContext(ctx)
-	full := make(chan []byte, 1)
+	full := make(chan piece, 1)
 	free := make(chan []byte, 2)
 	free <- make([]byte, 0, size+size/4)
 	free <- make([]byte, 0, size+size/4)
-	count := func(b []byte) int { return bytes.Count(b, []byte{'\n'}) }
-	if binary {
-		count = countTuples
-	}
 	g.Go(func() error {
-		for b := range full {
-			r := count(b)
+		for cb := range full {
+			b, r := cb.data, cb.rows
+			if r < 0 {
+				r = bytes.Count(b, []byte{'\n'})
+			}
 			if err := sink(b, uint32(r)); err != nil {
 				return err
 			}
@@ -90,7 +96,7 @@ func chunkStream(ctx context.Context, size int, binary bool, sink blockSink, sou
 type chunker struct {
 	ctx     context.Context
 	size    int
-	full    chan<- []byte
+	full    chan<- piece
 	free    <-chan []byte
 	buf     []byte
 	scanned int // buf[:scanned] past size-1 holds no '\n'
@@ -105,7 +111,7 @@ func (c *chunker) Write(p []byte) (int, error) {
 			c.scanned = len(c.buf)
 			break
 		}
-		if err := c.cut(from + i + 1); err != nil {
+		if err := c.cut(from+i+1, -1); err != nil {
 			return 0, err
 		}
 	}
@@ -113,7 +119,7 @@ func (c *chunker) Write(p []byte) (int, error) {
 }
 
 // cut hands off buf[:end] and keeps the rest.
-func (c *chunker) cut(end int) error {
+func (c *chunker) cut(end, rows int) error {
 	var next []byte
 	select {
 	case next = <-c.free:
@@ -122,7 +128,7 @@ func (c *chunker) cut(end int) error {
 	}
 	next = append(next[:0], c.buf[end:]...)
 	select {
-	case c.full <- c.buf[:end]:
+	case c.full <- piece{data: c.buf[:end], rows: rows}:
 	case <-c.ctx.Done():
 		return context.Cause(c.ctx)
 	}
@@ -139,7 +145,7 @@ func (c *chunker) flush() error {
 	if c.buf[len(c.buf)-1] != '\n' {
 		return errors.New("COPY output does not end with a complete row")
 	}
-	return c.cut(len(c.buf))
+	return c.cut(len(c.buf), -1)
 }
 
 // binChunker is chunker for a COPY binary stream: it checks and drops the
@@ -149,6 +155,7 @@ func (c *chunker) flush() error {
 type binChunker struct {
 	*chunker
 	pos    int  // buf[:pos] is whole tuples
+	rows   int  // of them
 	header bool // the stream's header is read
 	ended  bool // the trailer is read
 }
@@ -196,11 +203,12 @@ func (c *binChunker) Write(p []byte) (int, error) {
 		if end == 0 {
 			break
 		}
+		c.rows++
 		if c.pos += end; c.pos >= c.size {
-			if err := c.cut(c.pos); err != nil {
+			if err := c.cut(c.pos, c.rows); err != nil {
 				return 0, err
 			}
-			c.pos = 0
+			c.pos, c.rows = 0, 0
 		}
 	}
 	return len(p), nil
@@ -214,7 +222,7 @@ func (c *binChunker) flush() error {
 	if len(c.buf) == 0 {
 		return nil
 	}
-	return c.cut(len(c.buf))
+	return c.cut(len(c.buf), c.rows)
 }
 
 // nextTuple returns the length of the tuple p begins with, 0 if p does not
@@ -295,20 +303,6 @@ func binarySink(aw *format.Writer, id uint32, types []uint32) blockSink {
 		}
 		return nil
 	}
-}
-
-// countTuples counts the whole tuples of p, which binChunker cut.
-func countTuples(p []byte) int {
-	rows := 0
-	for len(p) > 0 {
-		n, _ := nextTuple(p)
-		if n <= 0 {
-			break
-		}
-		p = p[n:]
-		rows++
-	}
-	return rows
 }
 
 // errCopy wraps a COPY failure with the table.

@@ -237,7 +237,8 @@ func TestBinaryColumnsCorrupt(t *testing.T) {
 
 func TestColumnizeBinary(t *testing.T) {
 	p := tuple(tuple(nil, []byte("ab"), nil), []byte{}, []byte("c"))
-	hdr, cols := columnizeBinary([]byte("h"), []byte("c"), p, 2, 2)
+	hdr, cols, ok := columnizeBinary([]byte("h"), []byte("c"), p)
+	require.True(t, ok)
 	framing := []byte{0, 2, 0, 0, 0, 2, 0xff, 0xff, 0xff, 0xff, 0, 2, 0, 0, 0, 0, 0, 0, 0, 1}
 	require.Equal(t, "c"+string(framing)+"abc", string(cols))
 	lens, n, err := columnsHeader(hdr[1:], uint32(len(p)))
@@ -259,8 +260,14 @@ func FuzzColumnsBinary(f *testing.F) {
 	f.Add(binaryRows(rand.New(rand.NewPCG(1, 1)), 3), uint8(4))
 	f.Add([]byte{0, 1, 0, 0, 0, 1, 'x', 'y'}, uint8(2))
 	f.Fuzz(func(t *testing.T, p []byte, n uint8) {
-		if fields, rows, err := tuples(p); err == nil && fields > 0 {
-			hdr, cols := columnizeBinary(nil, nil, p, fields, rows)
+		fields, rows, err := tuples(p)
+		hdr, cols, ok := columnizeBinary([]byte("h"), []byte("c"), p)
+		require.Equal(t, err == nil && fields > 0, ok, "columnizeBinary takes what tuples accepts, with a field")
+		if !ok {
+			require.Equal(t, "h", string(hdr))
+			require.Equal(t, "c", string(cols))
+		} else {
+			hdr, cols = hdr[1:], cols[1:]
 			require.Len(t, cols, len(p))
 			lens, size, err := columnsHeader(hdr, uint32(len(p)))
 			require.NoError(t, err)

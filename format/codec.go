@@ -87,9 +87,8 @@ func (e *encoder) encode(dst, p []byte, kind payload) ([]byte, Codec) {
 		var ok bool
 		if kind == payloadText {
 			dst, *buf, ok = columnize(dst, (*buf)[:0], p)
-		} else if fields, rows, err := tuples(p); err == nil && fields > 0 {
-			dst, *buf = columnizeBinary(dst, (*buf)[:0], p, fields, rows)
-			ok = true
+		} else {
+			dst, *buf, ok = columnizeBinary(dst, (*buf)[:0], p)
 		}
 		if ok {
 			out := e.zstd.EncodeAll(*buf, dst)

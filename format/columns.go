@@ -187,27 +187,56 @@ func tuples(p []byte) (fields, rows int, err error) {
 	return fields, rows, nil
 }
 
-// columnizeBinary is columnize for COPY binary tuples that tuples accepts:
-// column 1 is the framing, every tuple's field count and field lengths as
-// they are in p, and column c+1 the bytes of field c of every tuple (a
-// NULL adds none). It appends the column count, fields+1, and the column
-// lengths to hdr and the columns to cols; they have the length of p.
-func columnizeBinary(hdr, cols, p []byte, fields, rows int) (_, _ []byte) {
-	per := 2 + 4*fields
-	sizes := make([]int, fields+1)
-	sizes[0] = rows * per
-	for q := 0; q < len(p); {
+// columnizeBinary is columnize for COPY binary tuples without the stream's
+// header and trailer: column 1 is the framing, every tuple's field count
+// and field lengths as they are in p, and column c+1 the bytes of field c
+// of every tuple (a NULL adds none). It appends the column count, fields+1,
+// and the column lengths to hdr and the columns to cols; they have the
+// length of p. p must be whole tuples of one field count, at least one
+// (tuples accepts it); otherwise columnizeBinary returns hdr and cols
+// unchanged and ok false.
+func columnizeBinary(hdr, cols, p []byte) (_, _ []byte, ok bool) {
+	// First pass: check every tuple and size every column.
+	var sizes []int
+	fields, rows := 0, 0
+	for q := 0; q < len(p); rows++ {
+		if len(p)-q < 2 {
+			return hdr, cols, false
+		}
+		nf := int(int16(binary.BigEndian.Uint16(p[q:])))
+		if rows == 0 {
+			if nf <= 0 {
+				return hdr, cols, false
+			}
+			fields, sizes = nf, make([]int, nf+1)
+		}
+		if nf != fields {
+			return hdr, cols, false
+		}
 		q += 2
-		for c := range fields {
-			n := max(int(int32(binary.BigEndian.Uint32(p[q:]))), 0)
-			sizes[c+1] += n
-			q += 4 + n
+		for c := range nf {
+			if len(p)-q < 4 {
+				return hdr, cols, false
+			}
+			n := int64(int32(binary.BigEndian.Uint32(p[q:])))
+			q += 4
+			if n < -1 || n > int64(len(p)-q) {
+				return hdr, cols, false
+			}
+			sizes[c+1] += int(max(n, 0))
+			q += int(max(n, 0))
 		}
 	}
+	if rows == 0 {
+		return hdr, cols, false
+	}
+	per := 2 + 4*fields
+	sizes[0] = rows * per
 	hdr = binary.LittleEndian.AppendUint32(hdr, uint32(fields+1))
 	for _, n := range sizes {
 		hdr = binary.LittleEndian.AppendUint32(hdr, uint32(n))
 	}
+	// Second pass: copy the framing and each field to the end of its column.
 	base := len(cols)
 	cols = slices.Grow(cols, len(p))[:base+len(p)] // every byte is written below
 	out := cols[base:]
@@ -226,7 +255,7 @@ func columnizeBinary(hdr, cols, p []byte, fields, rows int) (_, _ []byte) {
 			q += n
 		}
 	}
-	return hdr, cols
+	return hdr, cols, true
 }
 
 // uncolumnizeBinary appends to dst the tuples whose columns, of lengths
