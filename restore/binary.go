@@ -104,6 +104,28 @@ func newCodecs() codecs {
 	return codecs{conv: map[uint32]*copybin.Converter{}, dec: map[uint32]*copybin.Decoder{}}
 }
 
+// form returns data, a block of whole rows of entry e (COPY binary rows
+// when binary is set, else text), in the form it is sent in, with t when
+// that is COPY binary rows of t (nil: text). Binary rows go as they are
+// where t takes them, else they turn into text; text rows turn into COPY
+// binary rows of t where t is set and copybin converts them exactly, else
+// they go as they are. A conversion appends to scratch: the result is in
+// scratch when the form changed (binary != (bin != nil)), else it is
+// data. err says binary rows do not turn into text.
+func (c codecs) form(scratch []byte, e *format.Entry, binary bool, t *binaryTable, data []byte) (out []byte, bin *binaryTable, err error) {
+	switch {
+	case binary && t.takes(e):
+		return data, t, nil
+	case binary:
+		out, err = c.text(scratch, e, data)
+		return out, nil, err
+	}
+	if out, ok := c.rows(scratch, e.ID, t, data); ok {
+		return out, t, nil
+	}
+	return data, nil, nil
+}
+
 // rows appends to dst the COPY binary rows of text, a block of whole rows
 // of entry id, whose table is t, and says whether it could: t is nil (the
 // table goes as text), or a value is not in a form copybin converts

@@ -90,4 +90,32 @@ func TestCodecsText(t *testing.T) {
 	require.ErrorContains(t, err, "turn binary rows into text")
 	_, err = c.text(nil, &format.Entry{ID: 8, Types: []uint32{1186}}, bin)
 	require.ErrorContains(t, err, "not supported")
+
+	// form: the form changes exactly when the result is in scratch.
+	same := &binaryTable{types: []uint32{20, 25}}
+	other := &binaryTable{types: []uint32{23, 25}}
+	out, got, err := c.form([]byte("s"), e, true, same, bin)
+	require.NoError(t, err)
+	assert.Equal(t, same, got)
+	assert.Equal(t, bin, out, "binary rows go as they are")
+	for _, t2 := range []*binaryTable{other, nil} {
+		out, got, err = c.form([]byte("s"), e, true, t2, bin)
+		require.NoError(t, err)
+		assert.Nil(t, got)
+		assert.Equal(t, "s1\ttab\\there\n-2\t\\N\n", string(out), "binary rows turn into text")
+	}
+	_, got, err = c.form(nil, e, true, same, bin[:len(bin)-1])
+	require.NoError(t, err, "binary rows going as they are are not decoded here")
+	assert.Equal(t, same, got)
+	_, _, err = c.form(nil, e, true, other, bin[:len(bin)-1])
+	require.ErrorContains(t, err, "turn binary rows into text")
+	text = []byte("1\tx\n")
+	out, got, err = c.form(nil, e, false, nil, text)
+	require.NoError(t, err)
+	assert.Nil(t, got)
+	assert.Equal(t, text, out, "text goes as it is without a binary table")
+	out, got, err = c.form(nil, e, false, same, text)
+	require.NoError(t, err)
+	assert.Equal(t, same, got)
+	assert.NotEqual(t, text, out, "text turns into binary rows")
 }

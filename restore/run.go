@@ -1154,23 +1154,16 @@ func (ra *readAhead) stage(ctx context.Context, ar *format.Reader, units <-chan 
 			}
 			data, err := ar.ReadBlock(b, ra.buf())
 			blk := stagedBlock{b: b, data: data, weight: w, err: err}
-			// A chain's blocks hold parts of one row: text only. A binary
-			// block goes as it is where its table takes it, else as text.
-			switch {
-			case err != nil || inChain(u.Blocks, k):
-			case b.Binary && bt.takes(u.Entry):
-				blk.bin = bt
-			case b.Binary:
-				text, err := ra.conv.text(ra.buf(), u.Entry, data)
-				ra.putBuf(data)
-				blk.data, blk.err = text, err
-			case bt != nil:
-				if bin, ok := ra.conv.rows(ra.buf(), u.Entry.ID, bt, data); ok {
-					ra.putBuf(data)
-					blk.data, blk.bin = bin, bt
+			// A chain's blocks hold parts of one row: text only.
+			if err == nil && !inChain(u.Blocks, k) {
+				scratch := ra.buf()
+				out, bin, err := ra.conv.form(scratch, u.Entry, b.Binary, bt, data)
+				if b.Binary != (bin != nil) {
+					ra.putBuf(data) // out is in scratch
 				} else {
-					ra.putBuf(bin)
+					ra.putBuf(scratch)
 				}
+				blk.data, blk.bin, blk.err = out, bin, err
 			}
 			st.blocks <- blk
 		}

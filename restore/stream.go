@@ -128,30 +128,16 @@ func (rr *runReader) nextUnit() (streamUnit, bool) {
 	return su, ok
 }
 
-// prepare puts a block's rows in the form they are sent in: binary rows go
-// as they are where their table takes them, else as text; text rows go as
-// COPY binary where their table takes it and copybin can. su.bin is then
-// the table, else nil. A unit is prepared once: a unit that does not go
-// on in a run is prepared when it is kept for the next one.
+// prepare puts a block's rows in the form they are sent in (codecs.form);
+// su.bin is then the table when that is COPY binary, else nil. A unit is
+// prepared once: a unit that does not go on in a run is prepared when it
+// is kept for the next one.
 func (rr *runReader) prepare(su *streamUnit) {
 	if su.prepared {
 		return
 	}
 	su.prepared = true
-	e := su.u.Entry
-	switch {
-	case su.u.Blocks[0].Binary && su.bin.takes(e):
-	case su.u.Blocks[0].Binary:
-		su.data, su.err = rr.conv.text(nil, e, su.data)
-		su.bin = nil
-	case su.bin == nil:
-	default:
-		if bin, ok := rr.conv.rows(nil, e.ID, su.bin, su.data); ok {
-			su.data = bin
-		} else {
-			su.bin = nil
-		}
-	}
+	su.data, su.bin, su.err = rr.conv.form(nil, su.u.Entry, su.u.Blocks[0].Binary, su.bin, su.data)
 }
 
 // start begins a run with su, a unit of one block.
