@@ -48,9 +48,12 @@ func copyTable(ctx context.Context, pc *pgconn.PgConn, sql string, binary bool, 
 func chunkStream(ctx context.Context, size int, binary bool, sink blockSink, source func(context.Context, io.Writer) error) (rows, n int64, err error) {
 	g, gctx := errgroup.WithContext(ctx)
 	full := make(chan piece, 1)
+	// Buffers start small and grow to a block's size as they fill: a
+	// small table needs little, and one dump may copy thousands of them.
+	first := min(size+size/4, 64<<10)
 	free := make(chan []byte, 2)
-	free <- make([]byte, 0, size+size/4)
-	free <- make([]byte, 0, size+size/4)
+	free <- make([]byte, 0, first)
+	free <- make([]byte, 0, first)
 	g.Go(func() error {
 		for cb := range full {
 			b, r := cb.data, cb.rows
@@ -63,14 +66,14 @@ func chunkStream(ctx context.Context, size int, binary bool, sink blockSink, sou
 			rows += int64(r)
 			n += int64(len(b))
 			if cap(b) > 4*size {
-				b = make([]byte, 0, size+size/4) // let a huge row's buffer go
+				b = make([]byte, 0, first) // let a huge row's buffer go
 			}
 			free <- b[:0] // never blocks: at most three buffers exist
 		}
 		return nil
 	})
 	g.Go(func() error {
-		c := &chunker{ctx: gctx, size: size, full: full, free: free, buf: make([]byte, 0, size+size/4)}
+		c := &chunker{ctx: gctx, size: size, full: full, free: free, buf: make([]byte, 0, first)}
 		var w interface {
 			io.Writer
 			flush() error
