@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgproto3"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/pgark/pgark/format"
@@ -33,13 +35,118 @@ type blockSink func(data []byte, rows uint32) error
 // fills while the last one is compressed and written; at most three blocks
 // are held. It returns the rows and bytes copied.
 func copyTable(ctx context.Context, pc *pgconn.PgConn, sql string, binary bool, size int, sink blockSink) (rows, n int64, err error) {
-	if binary {
-		sql += " (FORMAT binary)"
-	}
+	sql = copySQL(sql, binary)
 	return chunkStream(ctx, size, binary, sink, func(ctx context.Context, w io.Writer) error {
 		_, err := pc.CopyTo(ctx, w, sql)
 		return err
 	})
+}
+
+// copySQL is the COPY ... TO STDOUT statement sql, in binary when binary
+// is set.
+func copySQL(sql string, binary bool) string {
+	if binary {
+		return sql + " (FORMAT binary)"
+	}
+	return sql
+}
+
+// batchPages is the size under which a table is copied in a batch: 1 MiB
+// of heap, which the server copies in a few milliseconds, about what a
+// round trip and a COPY's start cost.
+const batchPages = 128
+
+// maxBatch is the most tables in one batch: a worker takes a batch as a
+// whole, so it is also how many small tables go to one worker at once.
+const maxBatch = 64
+
+// batchLen is how many of tables, which must not be empty, go together:
+// the small whole tables at their front (at most maxBatch), else 1. Large
+// objects, whose size is not measured, go alone.
+func batchLen(tables []table) int {
+	n := 0
+	for n < len(tables) && n < maxBatch && tables[n].pages < batchPages && tables[n].part == "" && !tables[n].lo {
+		n++
+	}
+	return max(n, 1)
+}
+
+// copyBatch copies tables with one Query message that holds all their
+// COPY statements (each after its LOCK ... NOWAIT when lock is set). The
+// server runs them one after the other and answers in order, so a batch
+// costs one round trip where a COPY each costs one per table, which is
+// most of a small table's time. Each table's data goes through
+// chunkStream as copyTable's does. On failure the connection is left in
+// the middle of the answers: the dump fails and closes it.
+func (d *dumper) copyBatch(ctx context.Context, pc *pgconn.PgConn, worker int, tables []table, aw *format.Writer, lock bool) error {
+	var sql strings.Builder
+	for _, t := range tables {
+		if lock && !t.lo {
+			sql.WriteString(lockStatement(t) + ";\n")
+		}
+		sql.WriteString(copySQL(t.copyTo, t.types != nil) + ";\n")
+	}
+	fe := pc.Frontend()
+	fe.Send(&pgproto3.Query{String: sql.String()})
+	if err := fe.Flush(); err != nil {
+		return errCopy(tables[0].relation, fmt.Errorf("send the COPY statements of %d tables: %w", len(tables), err))
+	}
+	for _, t := range tables {
+		if lock && !t.lo {
+			if err := answer(ctx, pc, nil); err != nil {
+				return lockError(t, err)
+			}
+		}
+		d.progress(Event{Kind: EventTableStart, Table: t.relation, Part: t.part, Worker: worker})
+		rows, n, err := chunkStream(ctx, d.blockSize, t.types != nil, tableSink(aw, t), func(ctx context.Context, w io.Writer) error {
+			return answer(ctx, pc, w)
+		})
+		if err != nil {
+			return errCopy(t.relation, err)
+		}
+		d.tableDone(worker, t, rows, n)
+	}
+	msg, err := pc.ReceiveMessage(ctx)
+	if err != nil {
+		return errCopy(tables[len(tables)-1].relation, err)
+	}
+	if _, ok := msg.(*pgproto3.ReadyForQuery); !ok {
+		return errCopy(tables[len(tables)-1].relation, fmt.Errorf("server sent %T after the last COPY of a batch", msg))
+	}
+	return nil
+}
+
+// answer reads the server's answer to the next statement of a batch, up
+// to its CommandComplete; a COPY's rows go to w, which is nil for any
+// other statement.
+func answer(ctx context.Context, pc *pgconn.PgConn, w io.Writer) error {
+	for {
+		msg, err := pc.ReceiveMessage(ctx)
+		if err != nil {
+			return err
+		}
+		switch m := msg.(type) {
+		case *pgproto3.CommandComplete:
+			return nil
+		case *pgproto3.ErrorResponse:
+			return pgconn.ErrorResponseToPgError(m)
+		case *pgproto3.NoticeResponse, *pgproto3.ParameterStatus, *pgproto3.NotificationResponse:
+			// pgconn has passed these on
+		case *pgproto3.CopyOutResponse, *pgproto3.CopyDone:
+			if w == nil {
+				return fmt.Errorf("server sent %T in answer to a statement other than COPY", msg)
+			}
+		case *pgproto3.CopyData:
+			if w == nil {
+				return fmt.Errorf("server sent COPY data in answer to a statement other than COPY")
+			}
+			if _, err := w.Write(m.Data); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("server sent %T in the middle of a batch of COPY statements", msg)
+		}
+	}
 }
 
 // chunkStream runs source, which writes a stream of COPY text rows to w

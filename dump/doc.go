@@ -26,6 +26,14 @@
 // longer than a block becomes one block of its own, which the format
 // writer chains. Blocks of different tables interleave in the archive.
 //
+// Tables under 1 MiB of heap (pg_relation_size, measured in the snapshot)
+// go in batches of up to 64: one Query message with all their COPY
+// statements (a worker's LOCK ... NOWAIT before each), whose answers come
+// back in order. A batch costs one round trip where a COPY each cost one
+// per table, which is most of a small table's time: a database of many
+// small tables, or a server far away, dumps faster, and with several jobs
+// a worker takes a whole batch at once.
+//
 // A table whose columns all have built-in types that internal/copybin
 // converts is copied as COPY binary (unless Options.TextCopy): the server
 // writes integers, timestamps, numerics and uuids in binary at a fraction

@@ -271,3 +271,30 @@ func TestSplit(t *testing.T) {
 		assert.GreaterOrEqual(t, out[i-1].pages, out[i].pages)
 	}
 }
+
+func TestBatchLen(t *testing.T) {
+	small := table{pages: batchPages - 1}
+	big := table{pages: batchPages}
+	part := table{pages: 1, part: "1/2"}
+	lo := table{lo: true}
+	many := make([]table, maxBatch+3)
+	for i := range many {
+		many[i] = small
+	}
+	for _, tc := range []struct {
+		name   string
+		tables []table
+		want   int
+	}{
+		{"big", []table{big, small, small}, 1},
+		{"small then big", []table{small, small, big, small}, 2},
+		{"one small", []table{small}, 1},
+		{"part of a split table", []table{part, small}, 1},
+		{"small then part", []table{small, part}, 1},
+		{"large objects", []table{small, lo, small}, 1},
+		{"at most maxBatch", many, maxBatch},
+		{"the rest", many[maxBatch:], 3},
+	} {
+		assert.Equal(t, tc.want, batchLen(tc.tables), tc.name)
+	}
+}

@@ -116,10 +116,11 @@ func (d *dumper) prepare(ctx context.Context, leader *pgx.Conn) (*plan, error) {
 // write adds the plan's entries to aw, then copies the tables' data.
 func (d *dumper) write(ctx context.Context, leader *pgx.Conn, p *plan, aw *format.Writer) error {
 	tables := p.tables
+	// Real sizes decide what is split and which tables go in batches.
+	if err := d.measure(ctx, leader.PgConn(), tables); err != nil {
+		return err
+	}
 	if d.opts.Jobs > 1 && d.version >= 140000 { // TID range scans
-		if err := d.measure(ctx, leader.PgConn(), tables); err != nil {
-			return err
-		}
 		minPart := int64(d.opts.SplitPages)
 		if minPart == 0 {
 			minPart = minSplitPages
@@ -325,15 +326,17 @@ func (d *dumper) parallel(ctx context.Context, tables []table, aw *format.Writer
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	next := make(chan table)
+	next := make(chan []table)
 	g.Go(func() error {
 		defer close(next)
-		for _, t := range tables {
+		for len(tables) > 0 {
+			n := batchLen(tables)
 			select {
-			case next <- t:
+			case next <- tables[:n]:
 			case <-gctx.Done():
 				return nil // a worker failed; its error is the one reported
 			}
+			tables = tables[n:]
 		}
 		return nil
 	})
@@ -346,7 +349,7 @@ func (d *dumper) parallel(ctx context.Context, tables []table, aw *format.Writer
 
 // worker opens a connection in the dump's snapshot and copies the tables
 // it receives until the channel closes.
-func (d *dumper) worker(ctx context.Context, id int, tables <-chan table, aw *format.Writer) error {
+func (d *dumper) worker(ctx context.Context, id int, tables <-chan []table, aw *format.Writer) error {
 	pc, err := d.opts.Connector.Connect(ctx)
 	if err != nil {
 		return fmt.Errorf("dump: worker %d: %w", id, err)
@@ -363,8 +366,8 @@ func (d *dumper) worker(ctx context.Context, id int, tables <-chan table, aw *fo
 	if _, err := pc.Exec(ctx, begin).ReadAll(); err != nil {
 		return fmt.Errorf("dump: worker %d: begin transaction at snapshot %s: %w", id, d.snapshot, err)
 	}
-	for t := range tables {
-		if err := d.copyAll(ctx, pc, id, []table{t}, aw, true); err != nil {
+	for ts := range tables {
+		if err := d.copyAll(ctx, pc, id, ts, aw, true); err != nil {
 			return err
 		}
 	}
@@ -375,31 +378,65 @@ func (d *dumper) worker(ctx context.Context, id int, tables <-chan table, aw *fo
 }
 
 // copyAll copies tables one after another on pc, which is in the dump's
-// snapshot. Workers lock each table first with NOWAIT.
+// snapshot: a big table with COPY, a run of small ones as a batch (see
+// batchLen). Workers lock each table first with NOWAIT.
 func (d *dumper) copyAll(ctx context.Context, pc *pgconn.PgConn, worker int, tables []table, aw *format.Writer, lock bool) error {
-	for _, t := range tables {
-		if lock && !t.lo {
-			_, err := pc.Exec(ctx, "LOCK TABLE "+t.relation+" IN ACCESS SHARE MODE NOWAIT").ReadAll()
-			if err != nil {
-				var pgErr *pgconn.PgError
-				if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
-					return fmt.Errorf("dump: %w", &LockError{Table: t.relation, Err: err})
-				}
-				return fmt.Errorf("dump: lock table %s: %w", t.relation, err)
-			}
+	for len(tables) > 0 {
+		n := batchLen(tables)
+		var err error
+		if n > 1 {
+			err = d.copyBatch(ctx, pc, worker, tables[:n], aw, lock)
+		} else {
+			err = d.copyOne(ctx, pc, worker, tables[0], aw, lock)
 		}
-		d.progress(Event{Kind: EventTableStart, Table: t.relation, Part: t.part, Worker: worker})
-		sink := func(b []byte, rows uint32) error { return aw.WriteBlock(t.entry, b, rows) }
-		if t.types != nil {
-			sink = binarySink(aw, t.entry, t.types)
-		}
-		rows, n, err := copyTable(ctx, pc, t.copyTo, t.types != nil, d.blockSize, sink)
 		if err != nil {
-			return errCopy(t.relation, err)
+			return err
 		}
-		d.rows.Add(rows)
-		d.bytes.Add(n)
-		d.progress(Event{Kind: EventTableDone, Table: t.relation, Part: t.part, Worker: worker, Rows: rows, Bytes: n})
+		tables = tables[n:]
 	}
 	return nil
+}
+
+// copyOne copies t with pgconn's CopyTo.
+func (d *dumper) copyOne(ctx context.Context, pc *pgconn.PgConn, worker int, t table, aw *format.Writer, lock bool) error {
+	if lock && !t.lo {
+		_, err := pc.Exec(ctx, lockStatement(t)).ReadAll()
+		if err != nil {
+			return lockError(t, err)
+		}
+	}
+	d.progress(Event{Kind: EventTableStart, Table: t.relation, Part: t.part, Worker: worker})
+	rows, n, err := copyTable(ctx, pc, t.copyTo, t.types != nil, d.blockSize, tableSink(aw, t))
+	if err != nil {
+		return errCopy(t.relation, err)
+	}
+	d.tableDone(worker, t, rows, n)
+	return nil
+}
+
+func (d *dumper) tableDone(worker int, t table, rows, n int64) {
+	d.rows.Add(rows)
+	d.bytes.Add(n)
+	d.progress(Event{Kind: EventTableDone, Table: t.relation, Part: t.part, Worker: worker, Rows: rows, Bytes: n})
+}
+
+// tableSink writes t's blocks to aw.
+func tableSink(aw *format.Writer, t table) blockSink {
+	if t.types != nil {
+		return binarySink(aw, t.entry, t.types)
+	}
+	return func(b []byte, rows uint32) error { return aw.WriteBlock(t.entry, b, rows) }
+}
+
+func lockStatement(t table) string {
+	return "LOCK TABLE " + t.relation + " IN ACCESS SHARE MODE NOWAIT"
+}
+
+// lockError is the error of a worker's LOCK of t.
+func lockError(t table, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "55P03" { // lock_not_available
+		return fmt.Errorf("dump: %w", &LockError{Table: t.relation, Err: err})
+	}
+	return fmt.Errorf("dump: lock table %s: %w", t.relation, err)
 }
