@@ -150,8 +150,8 @@ func (d *dumper) commit(ctx context.Context, leader *pgx.Conn) error {
 
 // measure sets each table's pages to its size on disk when that is more
 // than the planner's estimate, which is 0 for a table never vacuumed or
-// analyzed: splitting needs the real size. One query for all tables; the
-// leader holds their locks.
+// analyzed: splitting and batching need the real size. One query for all
+// tables; the leader holds their locks.
 func (d *dumper) measure(ctx context.Context, pc *pgconn.PgConn, tables []table) error {
 	var rels []string
 	for _, t := range tables {
@@ -414,6 +414,7 @@ func (d *dumper) copyOne(ctx context.Context, pc *pgconn.PgConn, worker int, t t
 	return nil
 }
 
+// tableDone counts t's rows and bytes and reports it done.
 func (d *dumper) tableDone(worker int, t table, rows, n int64) {
 	d.rows.Add(rows)
 	d.bytes.Add(n)
@@ -428,6 +429,7 @@ func tableSink(aw *format.Writer, t table) blockSink {
 	return func(b []byte, rows uint32) error { return aw.WriteBlock(t.entry, b, rows) }
 }
 
+// lockStatement is a worker's lock of t (see LockError).
 func lockStatement(t table) string {
 	return "LOCK TABLE " + t.relation + " IN ACCESS SHARE MODE NOWAIT"
 }
