@@ -71,17 +71,18 @@ func batchLen(tables []table) int {
 	return max(n, 1)
 }
 
-// copyBatch copies tables with one Query message that holds all their
-// COPY statements (each after its LOCK ... NOWAIT when lock is set). The
-// server runs them one after the other and answers in order, so a batch
-// costs one round trip where a COPY each costs one per table, which is
-// most of a small table's time. Each table's data goes through
-// chunkStream as copyTable's does. On failure the connection is left in
-// the middle of the answers: the dump fails and closes it.
+// copyBatch copies tables, a batch (see batchLen: no large objects), with
+// one Query message that holds all their COPY statements (each after its
+// LOCK ... NOWAIT when lock is set). The server runs them one after the
+// other and answers in order, so a batch costs one round trip where a
+// COPY each costs one per table, which is most of a small table's time.
+// Each table's data goes through chunkStream as copyTable's does. On
+// failure the connection is left in the middle of the answers: the dump
+// fails and closes it.
 func (d *dumper) copyBatch(ctx context.Context, pc *pgconn.PgConn, worker int, tables []table, aw *format.Writer, lock bool) error {
 	var sql strings.Builder
 	for _, t := range tables {
-		if lock && !t.lo {
+		if lock {
 			sql.WriteString(lockStatement(t) + ";\n")
 		}
 		sql.WriteString(copySQL(t.copyTo, t.types != nil) + ";\n")
@@ -92,7 +93,7 @@ func (d *dumper) copyBatch(ctx context.Context, pc *pgconn.PgConn, worker int, t
 		return errCopy(tables[0].relation, fmt.Errorf("send the COPY statements of %d tables: %w", len(tables), err))
 	}
 	for _, t := range tables {
-		if lock && !t.lo {
+		if lock {
 			if err := answer(ctx, pc, nil); err != nil {
 				return lockError(t, err)
 			}
