@@ -38,9 +38,14 @@
 //     that conflicts with the one it takes, as pg_restore decides (see
 //     newTasks and lockMode): indexes of a table build together, the
 //     foreign keys to one table validate together, a foreign key waits for
-//     the key it references. Of the entries that can start, those on the
-//     tables with the most data go first. Comments on post-data objects
-//     run after them.
+//     the key it references. Of the entries that can start, a key's
+//     attach and a foreign key's ADD ... NOT VALID go first (they read no
+//     table), then those on the tables with the most data. One of the
+//     first kind that must wait for a running index build holds back the
+//     other index builds on its tables (heldLocks.pick), so the foreign
+//     keys to a big table are added as soon as its key is, and validate
+//     while its last indexes build. Comments on post-data objects run
+//     after them.
 //  5. Privileges (ACL entries), in archive order, once everything exists.
 //  6. REFRESH MATERIALIZED VIEW, by dependencies, last.
 //
@@ -48,8 +53,10 @@
 // --disable-triggers), phases 3 and 4 run as one, as pg_restore -j runs
 // them (parallel): the blocks go biggest table first, and an index, a key
 // or a foreign key starts as soon as the data of the tables it locks is
-// loaded, ahead of the blocks of smaller tables (waitForData); everything
-// else in post-data waits for all the data.
+// loaded, ahead of the blocks of smaller tables (waitForData); the blocks
+// of a small table that a foreign key to a big one waits for weigh as the
+// big table (gateWeights); everything else in post-data waits for all
+// the data.
 //
 // After each Create, an entry with an owner and an Ident gets
 // ALTER <Ident> OWNER TO <owner> as a statement of its own (unless -O), so

@@ -57,11 +57,13 @@ type finished struct {
 //
 // Of the work that can start, the heaviest goes first, as pg_restore
 // orders its ready items by size: a unit weighs what its table's data
-// does, a task what its heaviest table's data does. So a big table's
-// index builds start as soon as its last block is loaded, ahead of the
-// blocks of smaller tables, and those fill the other workers meanwhile;
-// units go before tasks of the same weight, units in order, tasks in
-// archive order. Units go in runs, a table's consecutive units sent as
+// does (or the heaviest task that waits for it, gateWeights), a task what
+// its heaviest table's data does. So a big table's index builds start as
+// soon as its last block is loaded, ahead of the blocks of smaller
+// tables, and those fill the other workers meanwhile; units go before
+// tasks of the same weight, units in order, tasks in archive order.
+// Instant tasks (a key's attach, a foreign key's ADD ... NOT VALID) go
+// before other tasks, and may hold some back (heldLocks.pick). Units go in runs, a table's consecutive units sent as
 // one COPY (see run). A worker is given its next runs while it loads one,
 // so that its read-ahead stays busy, unless a task outweighs them: then
 // it takes the task once the runs it has are loaded.
@@ -197,8 +199,8 @@ func (c *coordinator) assign(workers []*worker) int {
 			if wk.inTask || len(wk.queue) >= queueDepth || wk.queued >= readAheadBytes {
 				continue
 			}
-			pick := c.held.pick(c.ready, c.tasks, c.taskWeight)
-			taskFirst := pick >= 0 && (c.next == len(c.units) || c.taskWeight[c.ready[pick]] > c.unitWeight[c.next])
+			pick, weight := c.held.pick(c.ready, c.tasks, c.taskWeight, c.dependent)
+			taskFirst := pick >= 0 && (c.next == len(c.units) || weight > c.unitWeight[c.next])
 			switch {
 			case len(wk.queue) == 0 && taskFirst:
 				i := c.ready[pick]

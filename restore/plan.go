@@ -289,6 +289,19 @@ func (m lockMode) conflict(o lockMode) bool {
 	return true
 }
 
+// instant says whether t holds its locks for a moment only, reading no
+// table: a key's attach (ADD ... USING INDEX, on the index its build
+// made) or a foreign key's ADD ... NOT VALID.
+func (t *task) instant() bool {
+	switch t.e.Kind {
+	case kindConstraint:
+		return t.step == stepAttach
+	case kindFKey:
+		return t.step == stepBuild
+	}
+	return false
+}
+
 // tables are the table entries the task works on, whatever the lock.
 func (t *task) tables() []uint32 {
 	out := make([]uint32, len(t.locks))
@@ -504,6 +517,23 @@ func unitWeights(byID map[uint32]*format.Entry, units []Unit, sizes map[uint32]i
 		}
 	}
 	return out
+}
+
+// gateWeights raises weights (of units, in order) to the weight of the
+// heaviest task that waits for their data: a small table's data that a
+// foreign key to a big table waits for goes before that big table's index
+// builds, so that the foreign key can be added as soon as the big table's
+// key is, and validate while its other indexes build (see pick).
+func gateWeights(units []Unit, weights []int64, tasks []*task, taskWeight []int64) {
+	gate := map[uint32]int64{}
+	for i, t := range tasks {
+		for _, id := range t.data {
+			gate[id] = max(gate[id], taskWeight[i])
+		}
+	}
+	for i, u := range units {
+		weights[i] = max(weights[i], gate[u.Entry.ID])
+	}
 }
 
 // taskWeights weighs each task by the data of its heaviest table.

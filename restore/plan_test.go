@@ -277,26 +277,97 @@ func TestLargeObjectEntries(t *testing.T) {
 	assert.True(t, hasTriggers(data))
 }
 
+// pos is pick's position, without the weight.
+func pos(k int, _ int64) int { return k }
+
 func TestPickTask(t *testing.T) {
+	index, key := &format.Entry{Kind: kindIndex}, &format.Entry{Kind: kindConstraint}
 	tasks := []*task{
-		{locks: []tableLock{{1, lockExclusive}}}, // 0: a constraint on small table 1
-		{locks: []tableLock{{2, lockShare}}},     // 1: an index on big table 2
-		{locks: []tableLock{{2, lockShare}}},     // 2: another
-		{locks: []tableLock{{2, lockExclusive}}}, // 3: a constraint on 2
-		{},                                       // 4: no table
+		{e: key, locks: []tableLock{{1, lockExclusive}}}, // 0: a constraint on small table 1
+		{e: index, locks: []tableLock{{2, lockShare}}},   // 1: an index on big table 2
+		{e: index, locks: []tableLock{{2, lockShare}}},   // 2: another
+		{e: key, locks: []tableLock{{2, lockExclusive}}}, // 3: a constraint on 2
+		{e: &format.Entry{Kind: "COMMENT"}},              // 4: no table
 	}
 	weight := []int64{10, 1000, 1000, 1000, 0}
+	dependents := make([][]int, len(tasks))
 	h := heldLocks{}
 	// pick returns a position in the ready list.
-	assert.Equal(t, 1, h.pick([]int{0, 1, 2, 3, 4}, tasks, weight), "the biggest table first, archive order on ties")
+	assert.Equal(t, 1, pos(h.pick([]int{0, 1, 2, 3, 4}, tasks, weight, dependents)), "the biggest table first, archive order on ties")
 	h.take(tasks[1], 1)
-	assert.Equal(t, 1, h.pick([]int{0, 2, 3, 4}, tasks, weight), "indexes of one table build together")
+	assert.Equal(t, 1, pos(h.pick([]int{0, 2, 3, 4}, tasks, weight, dependents)), "indexes of one table build together")
 	h.take(tasks[2], 1)
-	assert.Equal(t, 0, h.pick([]int{0, 3, 4}, tasks, weight), "a constraint waits while the table's indexes build")
+	assert.Equal(t, 0, pos(h.pick([]int{0, 3, 4}, tasks, weight, dependents)), "a constraint waits while the table's indexes build")
 	h.take(tasks[1], -1)
 	h.take(tasks[2], -1)
-	assert.Equal(t, 1, h.pick([]int{0, 3, 4}, tasks, weight), "then goes")
+	assert.Equal(t, 1, pos(h.pick([]int{0, 3, 4}, tasks, weight, dependents)), "then goes")
 	h.take(tasks[3], 1)
-	assert.Equal(t, -1, h.pick([]int{1, 2}, tasks, weight), "no index build while a constraint holds the table")
-	assert.Equal(t, 1, h.pick([]int{1, 4}, tasks, weight))
+	assert.Equal(t, -1, pos(h.pick([]int{1, 2}, tasks, weight, dependents)), "no index build while a constraint holds the table")
+	assert.Equal(t, 1, pos(h.pick([]int{1, 4}, tasks, weight, dependents)))
+}
+
+// TestPickInstant: a key's attach and a foreign key's ADD ... NOT VALID go
+// first; one that others wait for and must wait itself holds back the
+// long tasks that would conflict with it, not the others.
+func TestPickInstant(t *testing.T) {
+	pk := &format.Entry{Kind: kindConstraint}
+	fk := &format.Entry{Kind: kindFKey}
+	tasks := []*task{
+		{e: pk, step: stepBuild, locks: []tableLock{{1, lockShare}}},                                         // 0: big table 1's key, its index
+		{e: &format.Entry{Kind: kindIndex}, locks: []tableLock{{1, lockShare}}},                              // 1: an index on 1
+		{e: &format.Entry{Kind: kindIndex}, locks: []tableLock{{1, lockShare}}},                              // 2: another
+		{e: pk, step: stepAttach, locks: []tableLock{{1, lockExclusive}}},                                    // 3: the key's attach
+		{e: &format.Entry{Kind: kindIndex}, locks: []tableLock{{2, lockShare}}},                              // 4: an index on small table 2
+		{e: fk, step: stepBuild, locks: []tableLock{{1, lockShareRowExclusive}, {2, lockShareRowExclusive}}}, // 5: 2's foreign key to 1
+		{e: fk, step: stepAttach, locks: []tableLock{{1, lockRowShare}, {2, lockShareRowExclusive}}},         // 6: its validation
+	}
+	weight := []int64{1000, 1000, 1000, 1000, 10, 1000, 1000}
+	dependents := [][]int{{3}, nil, nil, {5}, nil, {6}, nil}
+	h := heldLocks{}
+	h.take(tasks[1], 1) // index 1 builds; the key's index is built
+	assert.Equal(t, 2, pos(h.pick([]int{2, 3, 4}, tasks, weight, dependents)),
+		"the attach waits for index 1, and index 2 waits for the attach: the small table's index goes")
+	dependents[3] = nil
+	assert.Equal(t, 0, pos(h.pick([]int{2, 3, 4}, tasks, weight, dependents)), "an attach nothing waits for holds nothing back")
+	dependents[3] = []int{5}
+	h.take(tasks[1], -1)
+	assert.Equal(t, 1, pos(h.pick([]int{2, 3, 4}, tasks, weight, dependents)), "instant tasks first")
+	h.take(tasks[4], 1)
+	assert.Equal(t, -1, pos(h.pick([]int{2, 5}, tasks, weight, dependents)),
+		"the foreign key waits for the small table's index, and index 2 for the foreign key")
+	h.take(tasks[4], -1)
+	assert.Equal(t, 1, pos(h.pick([]int{2, 5}, tasks, weight, dependents)))
+	h.take(tasks[5], 1)
+	h.take(tasks[5], -1)
+	assert.Equal(t, 0, pos(h.pick([]int{2, 6}, tasks, weight, dependents)), "archive order on ties")
+	h.take(tasks[2], 1)
+	assert.Equal(t, 0, pos(h.pick([]int{6}, tasks, weight, dependents)), "the validation runs while index 2 builds")
+
+	// An instant task stands for the heaviest that could start after it.
+	small := []*task{
+		{e: pk, step: stepAttach, locks: []tableLock{{2, lockExclusive}}},
+		{e: &format.Entry{Kind: kindIndex}, locks: []tableLock{{3, lockShare}}},
+	}
+	k, w := heldLocks{}.pick([]int{0, 1}, small, []int64{10, 500}, [][]int{nil, nil})
+	assert.Equal(t, 0, k)
+	assert.Equal(t, int64(500), w)
+	k, w = heldLocks{}.pick([]int{0}, small, []int64{10, 500}, [][]int{nil, nil})
+	assert.Equal(t, 0, k)
+	assert.Equal(t, int64(10), w, "alone, it weighs what its table does")
+}
+
+// TestGateWeights: a unit weighs at least as much as the heaviest task
+// that waits for its data.
+func TestGateWeights(t *testing.T) {
+	big, small, other := &format.Entry{ID: 1}, &format.Entry{ID: 2}, &format.Entry{ID: 3}
+	us := []Unit{{Entry: big}, {Entry: small}, {Entry: other}, {Entry: big}}
+	weights := []int64{1000, 10, 20, 1000}
+	tasks := []*task{
+		{data: []uint32{1}},    // an index on big
+		{data: []uint32{2, 1}}, // small's foreign key to big
+		{data: []uint32{3}},    // an index on other
+		{allData: true},
+	}
+	gateWeights(us, weights, tasks, []int64{1000, 1000, 20, 5000})
+	assert.Equal(t, []int64{1000, 1000, 20, 1000}, weights)
 }

@@ -870,16 +870,59 @@ func (h heldLocks) conflicts(t *task) bool {
 }
 
 // pick returns the position in ready (task indexes, ascending) of the
-// task to start: of those whose locks do not conflict, the heaviest,
-// the first on ties; -1 if none can start.
-func (h heldLocks) pick(ready []int, tasks []*task, weight []int64) int {
+// task to start, -1 if none can start, and the weight that task stands
+// for against units. Instant tasks go first: the first whose locks do not
+// conflict with the running tasks' (dependents[i] are the tasks that wait
+// for task i); it stands for the heaviest task that could start after
+// it, so that it starts when that one would, and not ahead of heavier
+// units. Of the other tasks, whose locks must conflict neither with the
+// running tasks' nor with those reserved, the heaviest, the first on
+// ties. An instant task that others wait for and that cannot start yet
+// reserves its locks, as a lock request waiting in the server's queue
+// does: no long task (an index build) starts on its tables meanwhile to
+// hold it, and all that waits for it, up. So the foreign keys to a big
+// table are added (NOT VALID) as soon as its key is attached, and
+// validate while its last indexes build.
+func (h heldLocks) pick(ready []int, tasks []*task, weight []int64, dependents [][]int) (int, int64) {
+	var reserved heldLocks
+	first := -1
+	for k, i := range ready {
+		t := tasks[i]
+		if !t.instant() {
+			continue
+		}
+		if !h.conflicts(t) {
+			if first < 0 {
+				first = k
+			}
+			continue
+		}
+		if len(dependents[i]) > 0 {
+			if reserved == nil {
+				reserved = heldLocks{}
+			}
+			reserved.take(t, 1)
+		}
+	}
 	pick := -1
 	for k, i := range ready {
-		if !h.conflicts(tasks[i]) && (pick < 0 || weight[i] > weight[ready[pick]]) {
+		t := tasks[i]
+		if t.instant() || h.conflicts(t) || reserved.conflicts(t) {
+			continue
+		}
+		if pick < 0 || weight[i] > weight[ready[pick]] {
 			pick = k
 		}
 	}
-	return pick
+	switch {
+	case first >= 0 && pick >= 0:
+		return first, max(weight[ready[first]], weight[ready[pick]])
+	case first >= 0:
+		return first, weight[ready[first]]
+	case pick >= 0:
+		return pick, weight[ready[pick]]
+	}
+	return -1, 0
 }
 
 // finalPhases runs post-data, privileges and materialized view refreshes.
@@ -1049,6 +1092,7 @@ func (r *runner) dataAndPost(ctx context.Context, ar *format.Reader, plan *Plan)
 	// parallel dump copied at once.
 	weights := unitWeights(plan.byID, plan.Units, sizes)
 	w := work{tasks: tasks, taskWeight: taskWeights(tasks, sizes)}
+	gateWeights(plan.Units, weights, tasks, w.taskWeight)
 	for _, i := range loadOrder(plan.Units, weights) {
 		w.units = append(w.units, plan.Units[i])
 		w.unitWeight = append(w.unitWeight, weights[i])

@@ -236,7 +236,7 @@ func TestRestoreWholeTable(t *testing.T) {
 	}
 	require.Equal(t, "Orders_customer_fkey FOREIGN KEY (customer) REFERENCES t1(id), Orders_note_check CHECK ((note <> ''::text)), Orders_pkey PRIMARY KEY (id)",
 		q(`SELECT string_agg(conname || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname) FROM pg_constraint WHERE conrelid = '"Mixed"."Orders"'::regclass`))
-	require.Equal(t, "Touch it", q(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"Mixed"."Orders"'::regclass`))
+	require.Equal(t, "Touch it", q(`SELECT tgname FROM pg_trigger WHERE tgrelid = '"Mixed"."Orders"'::regclass AND NOT tgisinternal`))
 	require.Equal(t, "2", q(`SELECT last_value FROM "Mixed"."Orders_id_seq"`))
 	require.Equal(t, "orders", q(`SELECT obj_description('"Mixed"."Orders"'::regclass, 'pg_class')`))
 	require.Equal(t, "2", q(`SELECT count(*) FROM "Mixed"."Orders"`))
