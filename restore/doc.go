@@ -58,6 +58,11 @@
 // big table (gateWeights); everything else in post-data waits for all
 // the data.
 //
+// Every session sets synchronous_commit off (but with -1; the restore
+// ends with one durable commit) and, as a superuser, deadlock_timeout to
+// 10ms, so that an autovacuum holding a table just loaded gives way to
+// its index build at once instead of after a second.
+//
 // After each Create, an entry with an owner and an Ident gets
 // ALTER <Ident> OWNER TO <owner> as a statement of its own (unless -O), so
 // a missing role fails that statement only; an Ident of several lines (a

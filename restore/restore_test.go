@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -480,6 +481,36 @@ func TestLive(t *testing.T) {
 		require.NoError(t, err)
 		l.checkLight(t, archiveDB)
 		c.Exec(t, "postgres", `DROP DATABASE "pgark_created"`)
+	})
+
+	t.Run("session settings", func(t *testing.T) {
+		// Each session, the main one and the workers', writes its settings
+		// into a table: pre-data runs on the main one, post-data on workers.
+		record := `INSERT INTO public.settings SELECT current_setting('deadlock_timeout'), current_setting('synchronous_commit');`
+		var out bytes.Buffer
+		w, err := format.NewWriter(&out, format.Info{Tool: "pgark-test", Created: time.Now(), Encoding: "UTF8"}, format.WriterOptions{})
+		require.NoError(t, err)
+		require.NoError(t, w.AddEntry(format.Entry{ID: 1, Section: format.SectionPreData, Kind: "TABLE", Schema: "public", Name: "settings",
+			Create: `CREATE TABLE public.settings (deadlock_timeout text, synchronous_commit text); ` + record}))
+		for id := uint32(2); id <= 5; id++ {
+			require.NoError(t, w.AddEntry(format.Entry{ID: id, Section: format.SectionPostData, Kind: "INDEX", Schema: "public",
+				Name: fmt.Sprint("i", id), Create: record, Deps: []uint32{1}}))
+		}
+		require.NoError(t, w.Close())
+		settings := func(db string) string {
+			return c.QueryValue(t, db, `SELECT string_agg(DISTINCT deadlock_timeout || ' ' || synchronous_commit, ', ') FROM public.settings`)
+		}
+
+		db := l.newDB(t)
+		_, err = l.runBytes(t, db, out.Bytes(), restore.Options{Jobs: 2})
+		require.NoError(t, err)
+		assert.Equal(t, "10ms off", settings(db), "a superuser's sessions: an autovacuum gives way at once")
+
+		db = l.newDB(t)
+		c.Exec(t, db, `GRANT CREATE ON SCHEMA public TO "app_owner"`)
+		_, err = l.runBytes(t, db, out.Bytes(), restore.Options{Jobs: 2, Role: ownerRole})
+		require.NoError(t, err)
+		assert.Equal(t, "1s off", settings(db), "a role that is no superuser cannot set deadlock_timeout")
 	})
 
 	t.Run("interrupted", func(t *testing.T) {
