@@ -52,7 +52,7 @@ fuzz:
 # to BENCH_OUT. PGARK=path measures that binary instead of building one. Then
 # the Go micro-benchmarks (bench-go alone runs just those).
 BENCH_ROWS ?= 2000000
-BENCH_RUNS ?= 3
+BENCH_RUNS ?= 5
 BENCH_OUT  ?= bin/bench-report.json
 PGARK      ?=
 bench:

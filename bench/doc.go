@@ -27,7 +27,8 @@
 // through the same unsynced server, so the comparison is equal but absolute
 // restore times are lower than on a durable server. Then, Config.Runs
 // times each, rounds interleaved so drift hits every variant alike, and a
-// CHECKPOINT before each run:
+// CHECKPOINT and a sync(2) before each run (no run pays for writing out
+// what the one before it left dirty):
 //
 //   - the single-stream limit: COPY events TO STDOUT into io.Discard, on one
 //     pgconn connection in this process;
