@@ -63,10 +63,11 @@ type finished struct {
 // tables, and those fill the other workers meanwhile; units go before
 // tasks of the same weight, units in order, tasks in archive order.
 // Instant tasks (a key's attach, a foreign key's ADD ... NOT VALID) go
-// before other tasks, and may hold some back (heldLocks.pick). Units go in runs, a table's consecutive units sent as
-// one COPY (see run). A worker is given its next runs while it loads one,
-// so that its read-ahead stays busy, unless a task outweighs them: then
-// it takes the task once the runs it has are loaded.
+// before other tasks, and may hold some back (heldLocks.pick). Units go
+// in runs, a table's consecutive units sent as one COPY (see run). A
+// worker is given its next runs while it loads one, so that its
+// read-ahead stays busy, unless a task outweighs them: then it takes the
+// task once the runs it has are loaded.
 //
 // A unit or task that fails and must stop the restore stops the
 // assignment; parallel returns the first such error once the running
